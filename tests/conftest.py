@@ -1,0 +1,103 @@
+"""Shared fixtures: each profile is synthesized once per test session, gates included.
+
+Synthesis runs in-process with the same context the CDK CLI passes (cdk.json's feature
+flags plus the CLI's own metadata switches), so the templates tested here are the ones
+`make synth` writes; `test_cli.py` proves the two are identical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import aws_cdk as cdk  # noqa: E402  (after the environment above)
+from aws_cdk import assertions  # noqa: E402
+
+from config import ProjectConfig, load_config  # noqa: E402
+from stacks import Platform, build_platform  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# What the CLI adds to cdk.json's context for every synth (versionReporting: false in cdk.json).
+CLI_CONTEXT = {
+    "aws:cdk:enable-path-metadata": True,
+    "aws:cdk:enable-asset-metadata": True,
+    "aws:cdk:version-reporting": False,
+    "aws:cdk:bundling-stacks": ["**"],
+}
+
+
+def app_context(**extra: object) -> dict:
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return {**context, **CLI_CONTEXT, **extra}
+
+
+@dataclass
+class Assembly:
+    """One synthesized profile: its config, stacks, cloud assembly directory and templates."""
+
+    config: ProjectConfig
+    platform: Platform
+    outdir: Path
+
+    def template_json(self, artifact_id: str) -> dict:
+        return json.loads((self.outdir / f"{artifact_id}.template.json").read_text())
+
+    def template(self, artifact_id: str) -> assertions.Template:
+        return assertions.Template.from_json(self.template_json(artifact_id))
+
+    def resources(self, artifact_id: str, resource_type: str) -> dict[str, dict]:
+        found = self.template_json(artifact_id)["Resources"]
+        return {k: v for k, v in found.items() if v["Type"] == resource_type}
+
+    def manifest_stack(self, artifact_id: str) -> dict:
+        return json.loads((self.outdir / "manifest.json").read_text())["artifacts"][artifact_id]
+
+
+def synthesize(config: ProjectConfig, outdir: Path) -> Assembly:
+    app = cdk.App(outdir=str(outdir), context=app_context())
+    platform = build_platform(app, config)
+    app.synth()
+    return Assembly(config=config, platform=platform, outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[ProjectConfig, str], Assembly]:
+    """Synthesize a variant config (for switches the two profiles do not cover)."""
+
+    def _synth(config: ProjectConfig, name: str) -> Assembly:
+        return synthesize(config, tmp_path_factory.mktemp(name))
+
+    return _synth
+
+
+@pytest.fixture(scope="session")
+def sandbox(synth) -> Assembly:
+    return synth(load_config("sandbox"), "sandbox")
+
+
+@pytest.fixture(scope="session")
+def production(synth) -> Assembly:
+    return synth(load_config("production"), "production")
+
+
+@pytest.fixture(scope="session", params=["sandbox", "production"])
+def profile(request: pytest.FixtureRequest) -> Assembly:
+    """Each profile in turn, for controls that must hold in both."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="session")
+def no_trail(synth, sandbox) -> Assembly:
+    """Sandbox with CloudTrail switched off, as for an account under an organization trail."""
+    security = sandbox.config.security
+    trail = security.trail.model_copy(update={"enabled": False})
+    config = sandbox.config.model_copy(update={"security": security.model_copy(update={"trail": trail})})
+    return synth(config, "no-trail")

@@ -1,0 +1,205 @@
+"""Profiles load into the typed model; bad configuration is explained field by field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config import ConfigError, load_config, parse_config
+from config.loader import available_profiles, resolve_source
+from config.model import LOG_RETENTION_DAYS, ProjectConfig
+
+VALID = {
+    "profile": "test",
+    "removal_policy": "destroy",
+    "termination_protection": False,
+    "security": {
+        "log_retention_days": 365,
+        "noncurrent_version_expiration_days": 30,
+        "access_log_expiration_days": 90,
+    },
+}
+
+
+def problems_for(data: dict | str) -> list[str]:
+    text = data if isinstance(data, str) else yaml.safe_dump(data)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "bad.yaml")
+    return caught.value.problems
+
+
+def with_changes(**changes: object) -> dict:
+    """VALID with dotted-path changes applied, e.g. with_changes(**{"security.trail.enabled": 1})."""
+    data = yaml.safe_load(yaml.safe_dump(VALID))
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return data
+
+
+def test_both_profiles_are_shipped_and_load():
+    assert available_profiles() == ["production", "sandbox"]
+    for name in available_profiles():
+        assert load_config(name).profile == name
+
+
+def test_default_profile_is_sandbox():
+    assert load_config().profile == "sandbox"
+
+
+def test_production_is_stricter_than_sandbox_where_users_expect_it():
+    sandbox, production = load_config("sandbox"), load_config("production")
+    assert (sandbox.removal_policy, production.removal_policy) == ("destroy", "retain")
+    assert not sandbox.termination_protection and production.termination_protection
+    assert production.security.log_retention_days > sandbox.security.log_retention_days
+    assert production.security.trail.object_lock_retention_days
+    assert sandbox.security.trail.object_lock_retention_days is None
+
+
+def test_every_field_is_documented():
+    def walk(model: type, prefix: str = "") -> list[str]:
+        undocumented = []
+        for name, field in model.model_fields.items():
+            if not (field.description and len(field.description) > 15):
+                undocumented.append(prefix + name)
+            inner = field.annotation
+            if isinstance(inner, type) and hasattr(inner, "model_fields"):
+                undocumented += walk(inner, f"{prefix}{name}.")
+        return undocumented
+
+    assert walk(ProjectConfig) == []
+
+
+def test_minimal_valid_file_gets_defaults():
+    config = parse_config(yaml.safe_dump(VALID), "ok.yaml")
+    assert config.region == "us-east-1"
+    assert config.account is None
+    assert config.security.trail.enabled
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param(
+            with_changes(colour="blue"),
+            "colour: unknown key; allowed keys here: account, profile, project_name,",
+            id="unknown-top-level-key",
+        ),
+        pytest.param(
+            with_changes(**{"security.trail.enabeld": True}),
+            "security.trail.enabeld: unknown key; allowed keys here: enabled, multi_region,",
+            id="unknown-nested-key",
+        ),
+        pytest.param(
+            with_changes(termination_protection="sometimes"),
+            "termination_protection: Input should be a valid boolean",
+            id="wrong-type",
+        ),
+        pytest.param(
+            with_changes(**{"security.log_retention_days": 30}),
+            "security.log_retention_days: Input should be 365, 400, 545",
+            id="retention-below-a-year",
+        ),
+        pytest.param(
+            with_changes(**{"security.kms_pending_window_days": 3}),
+            "security.kms_pending_window_days: Input should be greater than or equal to 7 (got 3)",
+            id="out-of-range",
+        ),
+        pytest.param(
+            with_changes(region="moon-base-1"),
+            "region: 'moon-base-1' is not allowed: AWS region of every stack",
+            id="bad-region",
+        ),
+        pytest.param(
+            with_changes(account=123456789012),
+            'account: write the account id as a quoted string ("123456789012")',
+            id="unquoted-account",
+        ),
+        pytest.param(
+            with_changes(account="12345"),
+            "account: '12345' is not allowed: 12-digit AWS account id",
+            id="short-account",
+        ),
+        pytest.param(
+            with_changes(removal_policy="keep"),
+            "removal_policy: Input should be 'destroy' or 'retain' (got 'keep')",
+            id="bad-enum",
+        ),
+        pytest.param(
+            with_changes(tags={"aws:owner": "me"}),
+            "tags.aws:owner: tag key 'aws:owner' uses the reserved 'aws:' prefix",
+            id="reserved-tag",
+        ),
+        pytest.param(
+            {k: v for k, v in VALID.items() if k != "security"},
+            "security: required field is missing (Security baseline settings.)",
+            id="missing-section",
+        ),
+        pytest.param(
+            with_changes(**{"security.trail.object_lock_retention_days": 365}),
+            "security.trail.object_lock_retention_days is set while removal_policy is 'destroy'",
+            id="object-lock-with-destroy",
+        ),
+        pytest.param("profile: test\nprofile: other\n", "line 2, column 1: duplicate key 'profile'", id="duplicate-key"),
+        pytest.param("profile: [unclosed\n", "line 2, column 1: expected ',' or ']'", id="yaml-syntax"),
+        pytest.param("- just\n- a list\n", "the file must hold a mapping of settings", id="not-a-mapping"),
+    ],
+)
+def test_bad_configuration_names_the_field_and_what_is_allowed(data, expected):
+    problems = problems_for(data)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_all_problems_are_reported_at_once():
+    problems = problems_for(with_changes(colour="blue", region="x", **{"security.log_retention_days": 1}))
+    assert len(problems) == 3
+
+
+def test_message_names_the_file():
+    with pytest.raises(ConfigError) as caught:
+        parse_config("profile: [", "config/mine.yaml")
+    assert caught.value.render().startswith("Invalid configuration in config/mine.yaml (1 problem):")
+
+
+def test_retention_choices_match_cloudwatch_periods_of_a_year_or_more():
+    from ml_constructs.log_group import retention_days
+
+    for days in LOG_RETENTION_DAYS:
+        retention_days(days)  # every allowed value maps to a CloudWatch period
+    with pytest.raises(ValueError, match="not offered"):
+        retention_days(30)
+
+
+def test_profile_and_config_are_exclusive(tmp_path: Path):
+    with pytest.raises(ConfigError, match="not both"):
+        resolve_source("sandbox", str(tmp_path / "x.yaml"))
+
+
+def test_unknown_profile_lists_the_available_ones():
+    with pytest.raises(ConfigError) as caught:
+        load_config("staging")
+    assert caught.value.problems == ["profile: no profile named 'staging'; available: production, sandbox"]
+
+
+def test_missing_config_file(tmp_path: Path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(config_path=str(tmp_path / "nope.yaml"))
+
+
+def test_profile_name_must_match_the_file(tmp_path: Path):
+    (tmp_path / "staging.yaml").write_text(yaml.safe_dump(VALID))
+    with pytest.raises(ConfigError, match="declares 'test' but was selected as 'staging'"):
+        load_config("staging", config_dir=tmp_path)
+
+
+def test_readme_profile_table_matches_the_model():
+    from config import describe
+
+    assert describe.readme_section(describe.README.read_text()) == describe.table(), (
+        "README profile table is stale: run python -m config.describe --write"
+    )
