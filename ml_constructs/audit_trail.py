@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ml_constructs.acknowledgments import acknowledge_compliance
+from ml_constructs.cfn import drop_redundant_dependency
 from ml_constructs.log_group import EncryptedLogGroup
 from ml_constructs.secure_bucket import SecureBucket, log_expiry_rule
 
@@ -88,13 +89,9 @@ class AuditTrail(Construct):
             send_to_cloud_watch_logs=True,
             cloud_watch_log_group=self.log_group,
         )
-        delivery_policy = self.trail.node.find_child("LogsRole").node.find_child("DefaultPolicy")
-        # The trail must wait for its bucket policy and its delivery role's policy; the role
-        # itself is already ordered by the GetAtt of its ARN (a second DependsOn is W3005).
-        self.trail.node.default_child.add_override(
-            "DependsOn",
-            [self.bucket.policy.node.default_child.logical_id, delivery_policy.node.default_child.logical_id],
-        )
+        logs_role = self.trail.node.find_child("LogsRole")
+        delivery_policy = logs_role.node.find_child("DefaultPolicy")
+        drop_redundant_dependency(self.trail.node.default_child, logs_role.node.default_child)
         acknowledge_compliance(
             delivery_policy.node.default_child,
             "IAMNoInlinePolicy",

@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ml_constructs.acknowledgments import CONTROL_TOWER, acknowledge, acknowledge_compliance
+from ml_constructs.cfn import drop_redundant_dependency
 
 _INCOMPLETE_UPLOADS = cdk.Duration.days(7)
 _AUTO_DELETE_PROVIDER = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
@@ -77,7 +78,7 @@ def _settle_auto_delete_provider(scope: Construct) -> None:
     if provider is None:
         return
     handler: cdk.CfnResource = provider.node.find_child("Handler")
-    handler.add_deletion_override("DependsOn")
+    drop_redundant_dependency(handler, provider.node.find_child("Role"))
     acknowledge(
         handler,
         f"{CONTROL_TOWER}lambda_inside_vpc_check",

@@ -318,3 +318,11 @@ def test_no_wildcard_principal_allows_anything(profile):
                 if principal in ("*", {"AWS": "*"}):
                     assert statement["Effect"] == "Deny", statement
                 assert "*" not in as_list(statement.get("Action")), statement
+
+
+def test_trail_waits_for_its_bucket_policy_and_delivery_policy_only(profile):
+    """The redundant DependsOn on the delivery role is pruned (cfn-lint W3005); needed ones stay."""
+    (found,) = resources(profile, "AWS::CloudTrail::Trail").values()
+    depends = found["DependsOn"]
+    kinds = sorted(profile.template_json(STACK)["Resources"][d]["Type"] for d in depends)
+    assert kinds == ["AWS::IAM::Policy", "AWS::S3::BucketPolicy"]
