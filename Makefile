@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Belt and braces with cdk.json: the CLI opens no telemetry or notices connection.
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: synth test setup clean
+.PHONY: synth test docs lint format setup clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -35,6 +35,19 @@ synth: setup
 ## Run the test suite (synthesizes each profile once per session).
 test: setup
 	$(PY) -m pytest
+
+## Lint and format checks (also run by the tests); `make format` fixes what it can.
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+## Regenerate the README's generated tables (profile fields, interface endpoints).
+docs: setup
+	$(PY) -m scripts.readme --write
 
 clean:
 	rm -rf cdk.out cdk.out.* .pytest_cache

@@ -22,10 +22,10 @@ def main() -> int:
     config_path = app.node.try_get_context("config")
     try:
         config = load_config(profile=profile, config_path=config_path)
+        build_platform(app, config)
     except ConfigError as error:
         print(error.render(), file=sys.stderr)
         return 2
-    build_platform(app, config)
     app.synth()
     return 0
 

@@ -147,11 +147,11 @@ def _describe(err: Any) -> str:
     message = err["msg"].removeprefix("Value error, ")
     if kind == "string_pattern_mismatch":
         message = f"{given!r} is not allowed: {_description(loc)}"
-    elif kind == "literal_error":
+    elif kind == "literal_error" or loc and kind not in {"value_error", "assertion_error"}:
         message = f"{message} (got {given!r})"
-    elif loc and kind not in {"value_error", "assertion_error"}:
-        message = f"{message} (got {given!r})"
-    return f"{path}: {message}" if path else message
+    if not path or message.startswith(path):
+        return message  # a section's own check already names its fields
+    return f"{path}: {message}"
 
 
 def _path(loc: tuple) -> str:

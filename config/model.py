@@ -11,6 +11,7 @@ constructs never import it.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -48,6 +49,73 @@ TagKey = Annotated[
     AfterValidator(_not_aws_reserved),
 ]
 TagValue = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+\-@]*$")]
+
+
+# Interface endpoints the private network can create (ml_constructs/private_network.py holds
+# what each is for and whether it carries an endpoint policy; a test keeps the two in step).
+InterfaceEndpointName = Literal[
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "sagemaker.featurestore-runtime",
+    "sagemaker.metrics",
+    "notebook",
+    "studio",
+    "sts",
+    "logs",
+    "monitoring",
+    "events",
+    "ecr.api",
+    "ecr.dkr",
+    "kms",
+    "glue",
+    "athena",
+    "kinesis-streams",
+    "kinesis-firehose",
+    "ssm",
+    "states",
+    "sns",
+    "sqs",
+    "lambda",
+    "execute-api",
+    "secretsmanager",
+    "codeartifact.api",
+    "codeartifact.repositories",
+]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
+InstanceType = Annotated[str, StringConstraints(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
+
+_PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+
+
+def _private_vpc_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an IPv4 network in CIDR notation ({exc})") from None
+    if not any(network.version == r.version and network.subnet_of(r) for r in _PRIVATE_RANGES):
+        raise ValueError(
+            f"{value} is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
+            "100.64.0.0/10); a VPC that must never reach the internet uses private addresses"
+        )
+    if not 16 <= network.prefixlen <= 24:
+        raise ValueError(f"{value}: the VPC prefix length must be /16 to /24 (VPC limits and room for subnets)")
+    return str(network)
+
+
+def _source_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a network in CIDR notation ({exc})") from None
+    if network.prefixlen < 8:
+        raise ValueError(f"{value} is wider than a /8: name the networks people really connect from")
+    return str(network)
+
+
+VpcCidr = Annotated[str, AfterValidator(_private_vpc_cidr)]
+SourceCidr = Annotated[str, AfterValidator(_source_cidr)]
 
 
 class StrictModel(BaseModel):
@@ -117,6 +185,169 @@ class SecurityConfig(StrictModel):
     trail: TrailConfig = Field(default_factory=TrailConfig, description="CloudTrail settings (N12).")
 
 
+class NetworkConfig(StrictModel):
+    """The private VPC every SageMaker workload runs in (N1-N4, N12, N14)."""
+
+    cidr: VpcCidr = Field(
+        default="10.20.0.0/16",
+        description="IPv4 range of the VPC: a private range (RFC 1918 or 100.64.0.0/10), /16 to /24.",
+    )
+    availability_zones: int = Field(
+        ge=2,
+        le=6,
+        description="Availability zones with a private subnet each: at least 2 (N1); production uses 3.",
+    )
+    subnet_prefix_length: int = Field(
+        default=20,
+        ge=20,
+        le=27,
+        description=(
+            "Prefix length of each private subnet (/20 = 4091 addresses): training jobs, endpoints "
+            "and interface endpoints each take addresses in every subnet."
+        ),
+    )
+    egress: bool = Field(
+        default=False,
+        description=(
+            "Add public subnets with NAT gateways so workloads can reach the internet on HTTPS for a "
+            "service without a VPC endpoint (N14). Off by default: the VPC has no internet path."
+        ),
+    )
+    nat_gateways: int = Field(
+        default=1,
+        ge=1,
+        le=6,
+        description="NAT gateways when egress is on: 1 is cheapest, one per availability zone survives an AZ outage.",
+    )
+    interface_endpoints: list[InterfaceEndpointName] | None = Field(
+        default=None,
+        description=(
+            "Exact set of interface endpoints. Null derives it from the stacks deployed in the VPC "
+            "(see README); an explicit list must include every endpoint those stacks need."
+        ),
+    )
+    extra_interface_endpoints: list[InterfaceEndpointName] = Field(
+        default_factory=list,
+        description="Interface endpoints to add to the derived set, e.g. ssm or codeartifact.api.",
+    )
+
+    @model_validator(mode="after")
+    def _endpoint_lists(self) -> NetworkConfig:
+        if self.interface_endpoints is not None and self.extra_interface_endpoints:
+            raise ValueError(
+                "network: give either interface_endpoints (the exact set) or extra_interface_endpoints "
+                "(additions to the derived set), not both"
+            )
+        for field in ("interface_endpoints", "extra_interface_endpoints"):
+            names = getattr(self, field) or []
+            duplicates = sorted({n for n in names if names.count(n) > 1})
+            if duplicates:
+                raise ValueError(f"network.{field}: listed more than once: {', '.join(duplicates)}")
+        if self.egress and self.nat_gateways > self.availability_zones:
+            raise ValueError(
+                f"network.nat_gateways ({self.nat_gateways}) exceeds availability_zones "
+                f"({self.availability_zones}): there is one public subnet per zone"
+            )
+        return self
+
+
+class DataScientist(StrictModel):
+    """A person who works in the workspace; their resources carry owner=<name> (N9)."""
+
+    name: Name = Field(
+        description=(
+            "Lower-case name, 3-32 characters: the owner tag of their notebook, Studio profile and "
+            "jobs, and part of their IAM role name."
+        ),
+    )
+
+
+class NotebookConfig(StrictModel):
+    """One notebook instance per data scientist, private and locked down (N5)."""
+
+    enabled: bool = Field(default=True, description="Create a notebook instance for each data scientist.")
+    instance_type: InstanceType = Field(
+        default="ml.t3.medium", description="Notebook instance type, e.g. ml.t3.medium."
+    )
+    volume_size_gb: int = Field(
+        default=20, ge=5, le=16384, description="Size of the KMS-encrypted volume behind /home/ec2-user/SageMaker."
+    )
+    idle_stop_minutes: int | None = Field(
+        default=60,
+        ge=15,
+        le=1440,
+        description=(
+            "Stop a notebook after this many minutes without kernel activity (the lifecycle "
+            "configuration calls the SageMaker API through its VPC endpoint). Null never stops it."
+        ),
+    )
+    platform_identifier: Literal["notebook-al2023-v1", "notebook-al2-v3"] = Field(
+        default="notebook-al2023-v1", description="Notebook platform (operating system and Jupyter version)."
+    )
+
+
+class StudioConfig(StrictModel):
+    """SageMaker Studio domain in VPC-only mode (N6)."""
+
+    enabled: bool = Field(default=True, description="Create a Studio domain with one user profile per data scientist.")
+
+
+class WorkspaceConfig(StrictModel):
+    """Where data scientists work: notebooks and Studio inside the VPC (N5-N9, N13)."""
+
+    enabled: bool = Field(default=True, description="Deploy the workspace stack (roles, notebooks, Studio).")
+    data_scientists: list[DataScientist] = Field(
+        default_factory=list, max_length=50, description="The people who get a role, a notebook and a Studio profile."
+    )
+    notebooks: NotebookConfig = Field(default_factory=NotebookConfig, description="Notebook instances (N5).")
+    studio: StudioConfig = Field(default_factory=StudioConfig, description="Studio domain (N6).")
+    presigned_url_source_cidrs: list[SourceCidr] = Field(
+        default_factory=list,
+        max_length=20,
+        description=(
+            "Networks (e.g. the office egress range) from which notebook and Studio URLs may be "
+            "requested, besides the VPC's SageMaker API endpoint (N13). Empty: only through the endpoint."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _people(self) -> WorkspaceConfig:
+        names = [d.name for d in self.data_scientists]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"workspace.data_scientists: names must be unique, repeated: {', '.join(duplicates)}")
+        if self.enabled and self.studio.enabled and not self.data_scientists:
+            raise ValueError(
+                "workspace.studio.enabled is true but workspace.data_scientists is empty: a Studio "
+                "domain without user profiles cannot be used; add a data scientist or turn Studio off"
+            )
+        return self
+
+
+class GovernanceConfig(StrictModel):
+    """Detective controls (G1)."""
+
+    config_rules: bool = Field(
+        default=False,
+        description=(
+            "Deploy AWS Config managed rules for SageMaker (notebook internet access, notebook and "
+            "endpoint KMS, root access, VPC). Needs an AWS Config recorder in the account and region."
+        ),
+    )
+
+
+class DeployConfig(StrictModel):
+    """How the stacks are deployed; used for narrow exceptions in data-bucket policies (N10)."""
+
+    bootstrap_qualifier: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,10}$")] = Field(
+        default="hnb659fds",
+        description=(
+            "Qualifier of the CDK bootstrap stack. Its CloudFormation execution role is the one "
+            "principal allowed to reach data buckets from outside the VPC (to deploy and tear down)."
+        ),
+    )
+
+
 class ProjectConfig(StrictModel):
     """One deployment profile: where the project deploys and how strict it is."""
 
@@ -154,6 +385,10 @@ class ProjectConfig(StrictModel):
         description="Tags applied to every taggable resource (keys must not start with 'aws:').",
     )
     security: SecurityConfig = Field(description="Security baseline settings.")
+    network: NetworkConfig = Field(description="Private network (N1-N4, N14).")
+    workspace: WorkspaceConfig = Field(description="Data-science workspace (N5-N9, N13).")
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig, description="Detective controls (G1).")
+    deploy: DeployConfig = Field(default_factory=DeployConfig, description="Deployment settings.")
 
     @field_validator("account", mode="before")
     @classmethod
@@ -164,6 +399,18 @@ class ProjectConfig(StrictModel):
                 "reads it as a number and drops leading zeros"
             )
         return value
+
+    @model_validator(mode="after")
+    def _bucket_names_fit(self) -> ProjectConfig:
+        # Data buckets are named <project>-<profile>-<purpose>-<account>-<region>; S3 allows 63.
+        longest = len(self.project_name) + len(self.profile) + len("--datasets-123456789012-") + len(self.region)
+        if longest > 63:
+            raise ValueError(
+                f"project_name and profile are too long together ({len(self.project_name)} + "
+                f"{len(self.profile)} characters): bucket names <project>-<profile>-<purpose>-<account>-"
+                f"<region> would exceed S3's 63; shorten them by {longest - 63}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _teardown_must_be_possible(self) -> ProjectConfig:

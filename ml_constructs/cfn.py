@@ -36,8 +36,7 @@ class _DependsOnWithout:
             (
                 dependency
                 for dependency in self._resource.obtain_dependencies()
-                if dependency.node.path != self._target_path
-                and cdk.Stack.of(dependency).node.path == stack_path
+                if dependency.node.path != self._target_path and cdk.Stack.of(dependency).node.path == stack_path
             ),
             key=lambda dependency: dependency.node.path,
         )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from ml_constructs.acknowledgments import acknowledge_wildcards
 
 
 class ManagedPolicyRole(iam.Role):
@@ -22,3 +27,32 @@ class ManagedPolicyRole(iam.Role):
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         self.grants_policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.grants_policy)
+
+
+class Statements:
+    """Allow statements written with the reason for any wildcard beside them.
+
+    `allow(..., wildcard_reason=...)` adds the statement through `add` (a role's
+    add_to_principal_policy or a managed policy's add_statements) and records why its
+    wildcard actions or resources are needed; `acknowledge(policy)` then acknowledges each
+    resulting AwsSolutions-IAM5 finding with that reason (see acknowledge_wildcards).
+    """
+
+    def __init__(self, add: Callable[[iam.PolicyStatement], object]) -> None:
+        self._add = add
+        self._reasons: dict[str, str] = {}
+
+    def allow(
+        self,
+        sid: str,
+        actions: Sequence[str],
+        resources: Sequence[str],
+        conditions: dict | None = None,
+        wildcard_reason: str | None = None,
+    ) -> None:
+        self._add(iam.PolicyStatement(sid=sid, actions=list(actions), resources=list(resources), conditions=conditions))
+        if wildcard_reason is not None:
+            self._reasons[sid] = wildcard_reason
+
+    def acknowledge(self, policy: cdk.CfnResource) -> None:
+        acknowledge_wildcards(policy, self._reasons)

@@ -7,6 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from ml_constructs.acknowledgments import acknowledge_imported_reference, is_imported
+
 # CloudWatch Logs' retention periods of a year or more (CT.CLOUDWATCH.PR.2), by day count.
 _RETENTION = {
     365: logs.RetentionDays.ONE_YEAR,
@@ -59,3 +61,10 @@ class EncryptedLogGroup(Construct):
             removal_policy=removal_policy,
             log_group_name=log_group_name,
         )
+        if is_imported(self, encryption_key):
+            acknowledge_imported_reference(
+                self.log_group.node.default_child,
+                "cloudwatch_log_group_encrypted_check",
+                "KmsKeyId (the project's logs key)",
+                encryption_key,
+            )

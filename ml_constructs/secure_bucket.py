@@ -6,15 +6,25 @@ from collections.abc import Sequence
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ml_constructs.acknowledgments import CONTROL_TOWER, acknowledge, acknowledge_compliance
-from ml_constructs.cfn import drop_redundant_dependency
+from ml_constructs.acknowledgments import (
+    CONTROL_TOWER,
+    acknowledge,
+    acknowledge_compliance,
+    acknowledge_imported_reference,
+    is_imported,
+)
+from ml_constructs.cdk_providers import AUTO_DELETE_OBJECTS, settle_provider
 
 _INCOMPLETE_UPLOADS = cdk.Duration.days(7)
-_AUTO_DELETE_PROVIDER = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
+_AUTO_DELETE_DUTY = (
+    "empties this stack's buckets when a profile with removal_policy: destroy deletes the stack "
+    "(production never creates it); it calls only S3 list and delete APIs."
+)
 
 _REPLICATION_REASON = (
     "Replication is a disaster-recovery control. The project keeps each profile's data in "
@@ -68,27 +78,6 @@ def _send_events_to_eventbridge(bucket: s3.Bucket) -> None:
     )
 
 
-def _settle_auto_delete_provider(scope: Construct) -> None:
-    """The provider CDK adds for `auto_delete_objects` (only when the profile destroys data).
-
-    Its handler's DependsOn on its own role repeats what the GetAtt of the role's ARN already
-    enforces (cfn-lint W3005), so it is dropped; its one policy finding is acknowledged.
-    """
-    provider = cdk.Stack.of(scope).node.try_find_child(_AUTO_DELETE_PROVIDER)
-    if provider is None:
-        return
-    handler: cdk.CfnResource = provider.node.find_child("Handler")
-    drop_redundant_dependency(handler, provider.node.find_child("Role"))
-    acknowledge(
-        handler,
-        f"{CONTROL_TOWER}lambda_inside_vpc_check",
-        "CDK's auto-delete-objects provider exists only in profiles with removal_policy: "
-        "destroy. It runs at stack deletion, calls only S3 APIs to empty this stack's own "
-        "buckets, and must work whether or not the private VPC still exists, so it runs "
-        "outside the VPC. Profiles that retain data do not create it.",
-    )
-
-
 def _acknowledge_optional_controls(
     bucket: s3.Bucket, *, replicated: bool, object_locked: bool, object_lock_reason: str = _OBJECT_LOCK_REASON
 ) -> None:
@@ -130,12 +119,14 @@ class SecureBucket(Construct):
         lifecycle_rules: Sequence[s3.LifecycleRule] = (),
         object_lock_retention: s3.ObjectLockRetention | None = None,
         replication_rules: Sequence[s3.ReplicationRule] = (),
+        bucket_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         destroy = removal_policy == cdk.RemovalPolicy.DESTROY
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=encryption_key,
             bucket_key_enabled=True,
@@ -156,11 +147,51 @@ class SecureBucket(Construct):
             auto_delete_objects=destroy,
         )
         _send_events_to_eventbridge(self.bucket)
-        _settle_auto_delete_provider(self)
+        settle_provider(self, AUTO_DELETE_OBJECTS, _AUTO_DELETE_DUTY)
+        if is_imported(self, access_log_bucket):
+            acknowledge_imported_reference(
+                self.bucket.node.default_child,
+                "s3_bucket_logging_enabled_check",
+                "LoggingConfiguration.DestinationBucketName (the project's access-log bucket)",
+                access_log_bucket,
+            )
         _acknowledge_optional_controls(
             self.bucket,
             replicated=bool(replication_rules),
             object_locked=object_lock_retention is not None,
+        )
+
+    def deny_outside_vpc_endpoint(self, vpc_endpoint_id: str, *, exempt_role_arns: Sequence[str]) -> None:
+        """Refuse every request that does not come through the project's S3 endpoint (N10).
+
+        The network perimeter of AWS's data-perimeter guidance, as one Deny statement:
+        denied unless the request arrives through `vpc_endpoint_id`, or is made by an AWS
+        service principal or through an AWS service on a caller's behalf, or by one of the
+        narrow exceptions: `exempt_role_arns` (the deployment role that creates, updates and
+        tears down the stack), this stack's auto-delete provider (teardown in profiles that
+        destroy data), and the account's service-linked roles (AWS Config, Access Analyzer).
+        """
+        stack = cdk.Stack.of(self)
+        exempt = [
+            *exempt_role_arns,
+            f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/*",
+        ]
+        provider = stack.node.try_find_child(AUTO_DELETE_OBJECTS)
+        if provider is not None:
+            exempt.append(cdk.Token.as_string(provider.node.find_child("Role").get_att("Arn")))
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyOutsideTheProjectVpcEndpoint",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEqualsIfExists": {"aws:SourceVpce": vpc_endpoint_id},
+                    "BoolIfExists": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
+                    "ArnNotLikeIfExists": {"aws:PrincipalArn": exempt},
+                },
+            )
         )
 
 
@@ -203,7 +234,8 @@ class AccessLogBucket(Construct):
     SSE-S3 (the S3 User Guide: "default server-side encryption with AWS KMS keys (SSE-KMS)
     is not supported" for the destination bucket), so this bucket is the one place the
     project uses SSE-S3; the findings that expect SSE-KMS are acknowledged with that reason.
-    Log delivery is granted by bucket policy to logging.s3.amazonaws.com (no ACLs); lifecycle
+    Log delivery is granted by bucket policy to logging.s3.amazonaws.com (no ACLs), for this
+    account's buckets only; lifecycle
     moves logs to Glacier after 90 days when they are kept longer than 180, and expires them
     after `expiration`.
     """
@@ -236,8 +268,21 @@ class AccessLogBucket(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
+        # CDK grants log delivery for source buckets in other stacks without aws:SourceArn or
+        # aws:SourceAccount (a reference back would be a cycle); this keeps other accounts'
+        # buckets from delivering their logs here (confused deputy).
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyLogDeliveryForOtherAccounts",
+                effect=iam.Effect.DENY,
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={"StringNotEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
         _send_events_to_eventbridge(self.bucket)
-        _settle_auto_delete_provider(self)
+        settle_provider(self, AUTO_DELETE_OBJECTS, _AUTO_DELETE_DUTY)
         resource = self.bucket.node.default_child
         sse_s3_only = (
             "S3 server access log delivery does not support SSE-KMS default encryption on the "

@@ -85,7 +85,11 @@ def pack_results(outdir: Path) -> list[PackResult]:
 
 
 def acknowledgments(outdir: Path) -> list[Acknowledgment]:
-    """Every acknowledgment placed in the app, read from each stack's construct metadata."""
+    """Every acknowledgment of a registered pack, read from each stack's construct metadata.
+
+    aws-cdk-lib itself acknowledges findings of its built-in CloudFormation-Validate plugin
+    (e.g. on flow logs); those are not the project's and are left out.
+    """
     found = []
     for info in stacks(outdir):
         metadata_file = info.template.with_name(f"{info.artifact_id}.metadata.json")
@@ -93,7 +97,8 @@ def acknowledgments(outdir: Path) -> list[Acknowledgment]:
             for entry in entries:
                 if entry["type"] == ACK_METADATA:
                     for finding, reason in entry["data"].items():
-                        found.append(Acknowledgment(path.lstrip("/"), finding, reason))
+                        if finding.partition("::")[0] in PACKS:
+                            found.append(Acknowledgment(path.lstrip("/"), finding, reason))
     return found
 
 

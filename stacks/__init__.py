@@ -6,9 +6,15 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 
+from config import ConfigError
 from config.model import ProjectConfig
+from stacks.data import DataStack
 from stacks.gates import register_gates
+from stacks.governance import GovernanceStack
+from stacks.naming import stack_name
+from stacks.network import NetworkStack
 from stacks.security_baseline import SecurityBaselineStack
+from stacks.workspace import WorkspaceStack
 
 
 @dataclass(frozen=True)
@@ -16,29 +22,104 @@ class Platform:
     """The stacks of one profile, by role, for wiring and for tests."""
 
     security: SecurityBaselineStack
+    network: NetworkStack
+    data: DataStack
+    workspace: WorkspaceStack | None
+    governance: GovernanceStack | None
 
     def all(self) -> list[cdk.Stack]:
-        return [self.security]
+        return [s for s in (self.security, self.network, self.data, self.workspace, self.governance) if s]
+
+
+def endpoint_needs(config: ProjectConfig) -> dict[str, list[str]]:
+    """Each interface endpoint the profile's VPC stacks need, with the stacks that need it."""
+    consumers = [("NetworkStack", NetworkStack.INTERFACE_ENDPOINTS)]
+    if config.workspace.enabled:
+        consumers.append(("WorkspaceStack", WorkspaceStack.INTERFACE_ENDPOINTS))
+    needs: dict[str, list[str]] = {}
+    for stack, endpoints in consumers:
+        for endpoint in endpoints:
+            needs.setdefault(endpoint, []).append(stack)
+    return needs
+
+
+def interface_endpoints(config: ProjectConfig) -> list[str]:
+    """The endpoint set: derived from the stacks, plus extras, or an explicit list checked against the needs."""
+    needs = endpoint_needs(config)
+    explicit = config.network.interface_endpoints
+    if explicit is None:
+        return sorted(set(needs) | set(config.network.extra_interface_endpoints))
+    missing = sorted(set(needs) - set(explicit))
+    if missing:
+        raise ConfigError(
+            "the selected profile",
+            [
+                f"network.interface_endpoints: {name!r} is missing; {', '.join(needs[name])} needs it"
+                for name in missing
+            ],
+        )
+    return sorted(explicit)
 
 
 def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
-    """Create every stack of `config`'s profile in `app`, with the policy gates registered."""
+    """Create every stack of `config`'s profile in `app`, with the policy gates registered.
+
+    Raises ConfigError, before any stack exists, when the profile asks for something the
+    stacks cannot honour (e.g. an endpoint list that omits one a stack needs).
+    """
+    endpoints = interface_endpoints(config)
     register_gates(app)
     env = cdk.Environment(account=config.account, region=config.region)
-    common = {"env": env, "termination_protection": config.termination_protection}
 
-    def name(suffix: str) -> str:
-        return f"{config.project_name}-{config.profile}-{suffix}"
+    def stack(cls: type[cdk.Stack], construct_id: str, name: str, summary: str, **dependencies) -> cdk.Stack:
+        return cls(
+            app,
+            construct_id,
+            config=config,
+            env=env,
+            termination_protection=config.termination_protection,
+            stack_name=stack_name(config, name),
+            description=f"Secure ML reference architecture: {summary}",
+            **dependencies,
+        )
 
-    security = SecurityBaselineStack(
-        app,
+    security = stack(
+        SecurityBaselineStack,
         "SecurityBaseline",
-        config=config,
-        stack_name=name("security-baseline"),
-        description="Secure ML reference architecture: KMS keys, access-log bucket, CloudTrail (N10-N12)",
-        **common,
+        "security-baseline",
+        "KMS keys, access-log bucket, CloudTrail (N10-N12)",
     )
-    platform = Platform(security=security)
+    network = stack(
+        NetworkStack,
+        "Network",
+        "network",
+        "private VPC, PrivateLink endpoints, flow logs (N1-N4, N14)",
+        security=security,
+        interface_endpoints=endpoints,
+    )
+    data = stack(
+        DataStack,
+        "Data",
+        "data",
+        "ML data buckets behind the VPC endpoint (N10, N11)",
+        security=security,
+        network=network,
+    )
+    workspace = None
+    if config.workspace.enabled:
+        workspace = stack(
+            WorkspaceStack,
+            "Workspace",
+            "workspace",
+            "SageMaker workspace, guardrails, ABAC (N5-N9, N13)",
+            security=security,
+            network=network,
+            data=data,
+        )
+    governance = None
+    if config.governance.config_rules:
+        governance = stack(GovernanceStack, "Governance", "governance", "AWS Config rules for SageMaker (G1)")
+    platform = Platform(security=security, network=network, data=data, workspace=workspace, governance=governance)
     for stack in platform.all():
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)

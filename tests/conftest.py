@@ -94,10 +94,36 @@ def profile(request: pytest.FixtureRequest) -> Assembly:
     return request.getfixturevalue(request.param)
 
 
+def with_changes(config: ProjectConfig, **changes: object) -> ProjectConfig:
+    """`config` with dotted-path fields replaced, validated again as a whole."""
+    data = config.model_dump()
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return ProjectConfig.model_validate(data)
+
+
 @pytest.fixture(scope="session")
-def no_trail(synth, sandbox) -> Assembly:
-    """Sandbox with CloudTrail switched off, as for an account under an organization trail."""
-    security = sandbox.config.security
-    trail = security.trail.model_copy(update={"enabled": False})
-    config = sandbox.config.model_copy(update={"security": security.model_copy(update={"trail": trail})})
-    return synth(config, "no-trail")
+def variant(synth, sandbox) -> Assembly:
+    """The sandbox with every switch the two profiles leave at one setting flipped.
+
+    CloudTrail off (organization trail), egress mode with NAT (N14), presigned URLs also from
+    an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped.
+    """
+    config = with_changes(
+        sandbox.config,
+        **{
+            "security.trail.enabled": False,
+            "network.egress": True,
+            "network.nat_gateways": 2,
+            "network.extra_interface_endpoints": ["ssm"],
+            "workspace.presigned_url_source_cidrs": ["203.0.113.0/24"],
+            "workspace.data_scientists": [{"name": "alice"}, {"name": "bob"}],
+            "workspace.notebooks.idle_stop_minutes": None,
+            "governance.config_rules": True,
+        },
+    )
+    return synth(config, "variant")

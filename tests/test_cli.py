@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -22,6 +21,10 @@ security:
   log_retention_days: 30
   noncurrent_version_expiration_days: 30
   access_log_expiration_days: 90
+network:
+  availability_zones: 2
+workspace:
+  data_scientists: [{name: alice}]
 """
 EXPECTED_LINES = [
     "removal_policy: Input should be 'destroy' or 'retain' (got 'keep')",
@@ -102,3 +105,22 @@ def test_cli_synth_offline_matches_the_tested_templates(production, tmp_path: Pa
         assert (tmp_path / template.name).read_text() == template.read_text(), template.name
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest == json.loads((production.outdir / "manifest.json").read_text())
+
+
+def test_app_refuses_an_endpoint_list_that_omits_what_a_stack_needs(tmp_path: Path):
+    """Checked while building the stacks, still before any template is written."""
+    sandbox = (ROOT / "config" / "sandbox.yaml").read_text()
+    config = tmp_path / "short.yaml"
+    config.write_text(sandbox.replace("  extra_interface_endpoints: []", "  interface_endpoints: [sagemaker.api, sts]"))
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=offline_env(CDK_CONTEXT_JSON=json.dumps({"config": str(config)}), CDK_OUTDIR=str(tmp_path / "out")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "network.interface_endpoints: 'notebook' is missing; WorkspaceStack needs it" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "out").glob("*.template.json"))

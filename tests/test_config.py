@@ -20,6 +20,8 @@ VALID = {
         "noncurrent_version_expiration_days": 30,
         "access_log_expiration_days": 90,
     },
+    "network": {"availability_zones": 2},
+    "workspace": {"data_scientists": [{"name": "alice"}]},
 }
 
 
@@ -87,7 +89,7 @@ def test_minimal_valid_file_gets_defaults():
     [
         pytest.param(
             with_changes(colour="blue"),
-            "colour: unknown key; allowed keys here: account, profile, project_name,",
+            "colour: unknown key; allowed keys here: account, deploy, governance, network, profile,",
             id="unknown-top-level-key",
         ),
         pytest.param(
@@ -145,7 +147,79 @@ def test_minimal_valid_file_gets_defaults():
             "security.trail.object_lock_retention_days is set while removal_policy is 'destroy'",
             id="object-lock-with-destroy",
         ),
-        pytest.param("profile: test\nprofile: other\n", "line 2, column 1: duplicate key 'profile'", id="duplicate-key"),
+        pytest.param(
+            with_changes(**{"network.cidr": "54.10.0.0/16"}),
+            "network.cidr: 54.10.0.0/16 is not inside a private range (10.0.0.0/8, 172.16.0.0/12",
+            id="public-vpc-cidr",
+        ),
+        pytest.param(
+            with_changes(**{"network.cidr": "10.0.0.0/8"}),
+            "network.cidr: 10.0.0.0/8: the VPC prefix length must be /16 to /24",
+            id="vpc-cidr-too-wide",
+        ),
+        pytest.param(
+            with_changes(**{"network.cidr": "10.0.0.1/16"}),
+            "network.cidr: '10.0.0.1/16' is not an IPv4 network in CIDR notation",
+            id="vpc-cidr-host-bits",
+        ),
+        pytest.param(
+            with_changes(**{"network.availability_zones": 1}),
+            "network.availability_zones: Input should be greater than or equal to 2 (got 1)",
+            id="single-az",
+        ),
+        pytest.param(
+            with_changes(**{"network.interface_endpoints": ["sts"], "network.extra_interface_endpoints": ["ssm"]}),
+            "network: give either interface_endpoints (the exact set) or extra_interface_endpoints",
+            id="both-endpoint-lists",
+        ),
+        pytest.param(
+            with_changes(**{"network.extra_interface_endpoints": ["ssm", "ssm"]}),
+            "network.extra_interface_endpoints: listed more than once: ssm",
+            id="duplicate-endpoint",
+        ),
+        pytest.param(
+            with_changes(**{"network.extra_interface_endpoints": ["s3"]}),
+            "network.extra_interface_endpoints[0]: Input should be 'sagemaker.api'",
+            id="unknown-endpoint",
+        ),
+        pytest.param(
+            with_changes(**{"network.egress": True, "network.nat_gateways": 3}),
+            "network.nat_gateways (3) exceeds availability_zones (2)",
+            id="more-nat-than-zones",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.data_scientists": []}),
+            "workspace.studio.enabled is true but workspace.data_scientists is empty",
+            id="studio-without-people",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.data_scientists": [{"name": "alice"}, {"name": "alice"}]}),
+            "workspace.data_scientists: names must be unique, repeated: alice",
+            id="duplicate-person",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.data_scientists": [{"name": "Alice Smith"}]}),
+            "workspace.data_scientists[0].name: 'Alice Smith' is not allowed: Lower-case name",
+            id="bad-person-name",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.presigned_url_source_cidrs": ["0.0.0.0/0"]}),
+            "workspace.presigned_url_source_cidrs[0]: 0.0.0.0/0 is wider than a /8",
+            id="presigned-from-anywhere",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.notebooks.instance_type": "t3.medium"}),
+            "workspace.notebooks.instance_type: 't3.medium' is not allowed: Notebook instance type",
+            id="instance-type-family",
+        ),
+        pytest.param(
+            with_changes(project_name="a-very-long-project", profile="production-eu"),
+            "project_name and profile are too long together (19 + 13 characters)",
+            id="bucket-name-too-long",
+        ),
+        pytest.param(
+            "profile: test\nprofile: other\n", "line 2, column 1: duplicate key 'profile'", id="duplicate-key"
+        ),
         pytest.param("profile: [unclosed\n", "line 2, column 1: expected ',' or ']'", id="yaml-syntax"),
         pytest.param("- just\n- a list\n", "the file must hold a mapping of settings", id="not-a-mapping"),
     ],
@@ -197,9 +271,10 @@ def test_profile_name_must_match_the_file(tmp_path: Path):
         load_config("staging", config_dir=tmp_path)
 
 
-def test_readme_profile_table_matches_the_model():
-    from config import describe
+def test_readme_generated_tables_are_current():
+    """The profile table (from config/model.py) and the endpoint table (from the catalogue)."""
+    from scripts import readme
 
-    assert describe.readme_section(describe.README.read_text()) == describe.table(), (
-        "README profile table is stale: run python -m config.describe --write"
-    )
+    text = readme.README.read_text()
+    for name, produce in readme.SECTIONS.items():
+        assert readme.current(text, name) == produce(), f"README {name} is stale: run make docs"

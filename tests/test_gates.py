@@ -8,14 +8,14 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-
 from conftest import app_context
+
 from ml_constructs.acknowledgments import acknowledge
 from scripts import gate_report
 from stacks.gates import register_gates
 
 
-@pytest.fixture(scope="session", params=["sandbox", "production", "no_trail"])
+@pytest.fixture(scope="session", params=["sandbox", "production", "variant"])
 def assembly(request):
     return request.getfixturevalue(request.param)
 

