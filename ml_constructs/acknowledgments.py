@@ -142,18 +142,19 @@ def is_imported(scope: IConstruct, referenced: IConstruct) -> bool:
     return cdk.Stack.of(referenced).node.path != cdk.Stack.of(scope).node.path
 
 
-def acknowledge_imported_reference(resource: IConstruct, rule: str, what: str, referenced: IConstruct) -> None:
-    """A Control Tower rule that cannot follow a cross-stack reference, acknowledged for one resource.
+def acknowledge_imported_reference(resource: IConstruct, finding: str, what: str, referenced: IConstruct) -> None:
+    """A rule that cannot follow a cross-stack reference, acknowledged for one resource.
 
-    The cfn-guard rules accept a literal or a resource of the same template; stacks here
-    share keys, buckets and network objects through CloudFormation exports (stateful
-    stacks apart from compute), which the rules read as missing. The tests assert the
-    imported value itself.
+    `finding` is a Control Tower rule name (the pack prefix is added) or a full, prefixed id.
+    The cfn-guard rules, and a few cdk-nag rules, accept only a literal or a resource of the
+    same template; stacks here share keys, buckets and network objects through
+    CloudFormation exports (stateful stacks apart from compute), which those rules read as
+    missing. The tests assert the imported value itself.
     """
     source = cdk.Stack.of(referenced).node.id
     acknowledge(
         resource,
-        f"{CONTROL_TOWER}{rule}",
+        finding if "::" in finding else f"{CONTROL_TOWER}{finding}",
         f"{what} is set: it is imported from the {source} stack with Fn::ImportValue. The rule "
         "recognises only literals or resources in the same template, and this project keeps "
         "stateful and network resources apart from the stacks that use them.",

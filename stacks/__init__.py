@@ -11,6 +11,8 @@ from config.model import ProjectConfig
 from stacks.data import DataStack
 from stacks.gates import register_gates
 from stacks.governance import GovernanceStack
+from stacks.ingestion import IngestionStack
+from stacks.lake import LakeStack
 from stacks.naming import stack_name
 from stacks.network import NetworkStack
 from stacks.security_baseline import SecurityBaselineStack
@@ -25,10 +27,13 @@ class Platform:
     network: NetworkStack
     data: DataStack
     workspace: WorkspaceStack | None
+    lake: LakeStack | None
+    ingestion: IngestionStack | None
     governance: GovernanceStack | None
 
     def all(self) -> list[cdk.Stack]:
-        return [s for s in (self.security, self.network, self.data, self.workspace, self.governance) if s]
+        stacks = (self.security, self.network, self.data, self.workspace, self.lake, self.ingestion, self.governance)
+        return [s for s in stacks if s]
 
 
 def endpoint_needs(config: ProjectConfig) -> dict[str, list[str]]:
@@ -36,6 +41,8 @@ def endpoint_needs(config: ProjectConfig) -> dict[str, list[str]]:
     consumers = [("NetworkStack", NetworkStack.INTERFACE_ENDPOINTS)]
     if config.workspace.enabled:
         consumers.append(("WorkspaceStack", WorkspaceStack.INTERFACE_ENDPOINTS))
+    if config.ingestion.enabled:
+        consumers.append(("IngestionStack", IngestionStack.INTERFACE_ENDPOINTS))
     needs: dict[str, list[str]] = {}
     for stack, endpoints in consumers:
         for endpoint in endpoints:
@@ -116,10 +123,37 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
             network=network,
             data=data,
         )
+    lake = ingestion = None
+    if config.ingestion.enabled:
+        lake = stack(
+            LakeStack,
+            "Lake",
+            "lake",
+            "event lake buckets and Glue catalog (I4-I8)",
+            security=security,
+            network=network,
+        )
+        ingestion = stack(
+            IngestionStack,
+            "Ingestion",
+            "ingestion",
+            "Kinesis, Firehose, Glue and Athena over the lake (I1-I3, I7-I11)",
+            security=security,
+            network=network,
+            lake=lake,
+        )
     governance = None
     if config.governance.config_rules:
         governance = stack(GovernanceStack, "Governance", "governance", "AWS Config rules for SageMaker (G1)")
-    platform = Platform(security=security, network=network, data=data, workspace=workspace, governance=governance)
+    platform = Platform(
+        security=security,
+        network=network,
+        data=data,
+        workspace=workspace,
+        lake=lake,
+        ingestion=ingestion,
+        governance=governance,
+    )
     for stack in platform.all():
         for key, value in config.tags.items():
             cdk.Tags.of(stack).add(key, value)

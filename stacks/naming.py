@@ -38,3 +38,17 @@ def deploy_role_arn(stack: cdk.Stack, config: ProjectConfig) -> str:
         resource="role",
         resource_name=f"cdk-{qualifier}-cfn-exec-role-{stack.account}-{config.region}",
     )
+
+
+def glue_name(config: ProjectConfig, suffix: str) -> str:
+    """Glue and Athena identifiers: lower case with underscores (Athena rejects hyphens unquoted)."""
+    return f"{config.project_name}_{config.profile}_{suffix}".replace("-", "_")
+
+
+def role_arn(stack: cdk.Stack, role_name: str) -> str:
+    """The ARN a named role will have, for conditions that must not reference its stack."""
+    return stack.format_arn(service="iam", region="", resource="role", resource_name=role_name)
+
+
+def firehose_role_name(config: ProjectConfig) -> str:
+    return f"{resource_prefix(config)}firehose-delivery"

@@ -69,7 +69,7 @@ class WorkspaceStack(cdk.Stack):
                 data_key=security.data_key,
                 removal_policy=removal,
             )
-            self.studio.domain.add_dependency(role_permissions)
+            self.studio.domain.add_resource_dependency(role_permissions)
         self.data_scientists = DataScientistRoles(
             self,
             "DataScientists",
@@ -103,4 +103,4 @@ class WorkspaceStack(cdk.Stack):
                 removal_policy=removal,
             )
             for instance in self.notebooks.instances.values():
-                instance.add_dependency(role_permissions)
+                instance.add_resource_dependency(role_permissions)

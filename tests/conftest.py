@@ -111,7 +111,9 @@ def variant(synth, sandbox) -> Assembly:
     """The sandbox with every switch the two profiles leave at one setting flipped.
 
     CloudTrail off (organization trail), egress mode with NAT (N14), presigned URLs also from
-    an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped.
+    an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped;
+    for the lake: no Kinesis stream (Direct PUT), arrival-time partitions, catalog encryption
+    left to another stack, no Glacier transition.
     """
     config = with_changes(
         sandbox.config,
@@ -124,6 +126,10 @@ def variant(synth, sandbox) -> Assembly:
             "workspace.data_scientists": [{"name": "alice"}, {"name": "bob"}],
             "workspace.notebooks.idle_stop_minutes": None,
             "governance.config_rules": True,
+            "ingestion.stream.enabled": False,
+            "ingestion.delivery.partitioning": "arrival-time",
+            "ingestion.catalog_encryption": False,
+            "ingestion.lifecycle.glacier_after_days": None,
         },
     )
     return synth(config, "variant")

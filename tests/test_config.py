@@ -89,7 +89,7 @@ def test_minimal_valid_file_gets_defaults():
     [
         pytest.param(
             with_changes(colour="blue"),
-            "colour: unknown key; allowed keys here: account, deploy, governance, network, profile,",
+            "colour: unknown key; allowed keys here: account, deploy, governance, ingestion, network,",
             id="unknown-top-level-key",
         ),
         pytest.param(
@@ -278,3 +278,24 @@ def test_readme_generated_tables_are_current():
     text = readme.README.read_text()
     for name, produce in readme.SECTIONS.items():
         assert readme.current(text, name) == produce(), f"README {name} is stale: run make docs"
+
+
+@pytest.mark.parametrize(
+    ("write_mb", "write_records", "read_mb", "shards"),
+    [(1.0, 1000, 2.0, 1), (2.5, 100, 1.0, 3), (0.1, 4500, 1.0, 5), (0.5, 500, 9.0, 5), (1.01, 1000, 2.0, 2)],
+)
+def test_i1_shards_follow_the_per_shard_limits(write_mb, write_records, read_mb, shards):
+    from config.model import StreamConfig
+
+    stream = StreamConfig(
+        write_mb_per_second=write_mb, write_records_per_second=write_records, read_mb_per_second=read_mb
+    )
+    assert stream.required_shards() == shards
+
+
+def test_partitionable_columns_match_the_lake_schema():
+    from config.model import PARTITIONABLE_COLUMNS
+    from ml_constructs.runtime.lake import schema
+
+    assert PARTITIONABLE_COLUMNS == schema.PARTITIONABLE
+    assert all(next(c for c in schema.COLUMNS if c.name == name).required for name in schema.PARTITIONABLE)
