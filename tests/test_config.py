@@ -218,6 +218,49 @@ def test_minimal_valid_file_gets_defaults():
             id="bucket-name-too-long",
         ),
         pytest.param(
+            with_changes(**{"ingestion.delivery.buffer_mb": 32}),
+            "ingestion.delivery.buffer_mb is 32 but Firehose needs at least 64 MiB of buffer to convert records "
+            "to Parquet (I4)",
+            id="buffer-too-small-for-conversion",
+        ),
+        pytest.param(
+            with_changes(**{"ingestion.delivery.partition_field": "price"}),
+            "ingestion.delivery.partition_field 'price' is not a partitionable column of the lake schema "
+            "(category, event_type)",
+            id="partition-field-not-in-schema",
+        ),
+        pytest.param(
+            with_changes(
+                **{"ingestion.delivery.partition_field": "category", "ingestion.delivery.partitioning": "arrival-time"}
+            ),
+            "ingestion.delivery.partition_field needs partitioning: event-time",
+            id="partition-field-without-dynamic-partitioning",
+        ),
+        pytest.param(
+            with_changes(
+                **{
+                    "ingestion.stream.mode": "provisioned",
+                    "ingestion.stream.shard_count": 2,
+                    "ingestion.stream.write_mb_per_second": 2.5,
+                }
+            ),
+            "ingestion.stream.shard_count is 2 but the configured throughput needs 3 shards",
+            id="too-few-shards",
+        ),
+        pytest.param(
+            with_changes(
+                **{"ingestion.lifecycle.infrequent_access_after_days": 40, "ingestion.lifecycle.glacier_after_days": 65}
+            ),
+            "ingestion.lifecycle.glacier_after_days (65) must be at least 30 days after "
+            "infrequent_access_after_days (40)",
+            id="glacier-too-soon",
+        ),
+        pytest.param(
+            with_changes(**{"ingestion.etl_schedule": "every hour"}),
+            "ingestion.etl_schedule: 'every hour' is not allowed: When the curation job runs",
+            id="schedule-not-cron",
+        ),
+        pytest.param(
             "profile: test\nprofile: other\n", "line 2, column 1: duplicate key 'profile'", id="duplicate-key"
         ),
         pytest.param("profile: [unclosed\n", "line 2, column 1: expected ',' or ']'", id="yaml-syntax"),

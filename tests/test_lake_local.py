@@ -34,7 +34,7 @@ CATEGORIES = ("books", "games", "garden", "music")
 
 
 def generate_events(seed: int = 7) -> list[dict]:
-    """Three days of events, with producer retries (same event_id twice) and a few bad records."""
+    """Three days of events, 60 of them sent twice (a later correction of the same event_id)."""
     rng = random.Random(seed)
     start = datetime(2026, 11, 20, tzinfo=UTC)
     events = []
@@ -54,8 +54,13 @@ def generate_events(seed: int = 7) -> list[dict]:
                 "channel": rng.choice(("web", "app", "store")),
             }
         )
-    retries = [dict(e) for e in rng.sample(events, 60)]
-    return events + retries
+    # Producers resend some events later with corrected values; curation must keep the latest.
+    corrections = []
+    for original in rng.sample(events, 60):
+        later = datetime.fromisoformat(original["event_time"]) + timedelta(minutes=rng.randint(1, 30))
+        channel = next(c for c in ("web", "app", "store") if c != original["channel"])
+        corrections.append({**original, "event_time": later.isoformat(), "channel": channel, "quantity": 5})
+    return events + corrections
 
 
 def firehose_batches(payloads: list[bytes], size: int = 500) -> list[dict]:
@@ -271,20 +276,22 @@ def test_i10_funnel_for_day(lake):
 # --- partition pruning -------------------------------------------------------------------------
 
 
-def where_columns(sql: str) -> set[str]:
+def parameter_columns(sql: str) -> list[str]:
+    """Columns compared, bare, to a ? placeholder in the WHERE clause: what the engine can prune on."""
     where = sqlglot.parse_one(sql, read="athena").find(exp.Where)
-    return {
-        column.name
-        for eq in where.find_all(exp.EQ)
-        if isinstance(eq.expression, exp.Placeholder)
-        for column in eq.this.find_all(exp.Column)
-    }
+    return [
+        eq.this.name
+        for eq in where.find_all(exp.EQ, bfs=False)  # depth first: the order of the ? placeholders
+        if isinstance(eq.expression, exp.Placeholder) and isinstance(eq.this, exp.Column)
+    ]
 
 
-def test_i10_every_named_query_fixes_the_date_partitions(lake):
+def test_i10_every_named_query_fixes_partitions_with_its_parameters(lake):
     assert lake.queries
     for name, query in lake.queries.items():
-        assert {"year", "month", "day"} <= where_columns(query["QueryString"]), name
+        declared = query["Description"].rsplit("Parameters: ", 1)[1].split(", ")
+        assert parameter_columns(query["QueryString"]) == declared, name
+        assert {"year", "month", "day"} <= set(declared), name
 
 
 def plant_decoys(lake: LocalLake, table_dir: Path) -> Path:
@@ -311,6 +318,14 @@ def test_i10_named_queries_prune_by_partition(lake):
         assert run(lake, "ingested-events-per-hour-for-day", *DAY)
         assert run(lake, "top-products-for-hour", *DAY, "12")
         assert run(lake, "funnel-for-day", *DAY)
+        # Within the day, the hourly query must skip other hours too.
+        curated = lake.root / "curated" / "events_curated"
+        hour_13 = min(p.parent for p in curated.rglob("*.parquet") if "year=2026/month=11/day=21/hour=13" in str(p))
+        decoys.append(hour_13 / "zz-decoy.parquet")
+        decoys[-1].write_bytes(b"this is not a parquet file either")
+        assert run(lake, "top-products-for-hour", *DAY, "12")
+        with pytest.raises(duckdb.Error, match="(?i)magic|parquet"):
+            run(lake, "top-products-for-hour", *DAY, "13")
     finally:
         for decoy in decoys:
             decoy.unlink()
