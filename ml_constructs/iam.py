@@ -10,6 +10,19 @@ from constructs import Construct
 
 from ml_constructs.acknowledgments import acknowledge_wildcards
 
+# What SageMaker needs of a role to attach jobs, models and apps to the private subnets (VPC access).
+SAGEMAKER_VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
+
 
 class ManagedPolicyRole(iam.Role):
     """A role for which `grant_*` calls and `add_to_principal_policy` write a managed policy.

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.acknowledgments import acknowledge_imported_reference, is_imported
-from ml_constructs.iam import ManagedPolicyRole, Statements
+from ml_constructs.iam import SAGEMAKER_VPC_ACTIONS, ManagedPolicyRole, Statements
 from ml_constructs.sagemaker_guardrails import SageMakerGuardrailPolicy
 
 RUNTIME = Path(__file__).resolve().parent / "runtime"
@@ -60,17 +60,6 @@ WORKSPACE_SAGEMAKER_ACTIONS = (
     "sagemaker:UpdateSpace",
     "sagemaker:DeleteSpace",
     "sagemaker:ListSpaces",
-)
-VPC_ENI_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
 )
 
 
@@ -154,7 +143,7 @@ class WorkspaceExecutionRole(Construct):
         )
         grants.allow(
             "JobNetworkInterfaces",
-            VPC_ENI_ACTIONS,
+            SAGEMAKER_VPC_ACTIONS,
             ["*"],
             wildcard_reason="The EC2 network-interface actions SageMaker needs to place VPC-mode jobs in "
             "the private subnets (SageMaker Developer Guide, 'Give SageMaker access to resources in your "

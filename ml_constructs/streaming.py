@@ -15,16 +15,14 @@ from constructs import Construct
 
 from ml_constructs.acknowledgments import (
     AWS_SOLUTIONS,
-    HIPAA,
-    NIST,
     acknowledge,
     acknowledge_imported_reference,
     is_imported,
 )
-from ml_constructs.cfn import drop_redundant_dependency
 from ml_constructs.iam import ManagedPolicyRole, Statements
 from ml_constructs.lake_catalog import LAKE_RUNTIME, LIBRARY_EXCLUDE, RAW_PREFIX
 from ml_constructs.log_group import EncryptedLogGroup
+from ml_constructs.python_function import PrivateSubnets, python_function
 from ml_constructs.runtime.lake import schema
 
 ERROR_PREFIX = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
@@ -98,74 +96,32 @@ class TransformFunction(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = EncryptedLogGroup(
-            self, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
-        ).log_group
-        self.role = ManagedPolicyRole(
+        parts = python_function(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Firehose record transformation of the event lake",
-            policy_description="Write the transformation's own logs",
-        )
-        self.log_group.grant_write(self.role)
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Lake transformation Lambda: no inbound, no outbound (it calls nothing)",
-            allow_all_outbound=False,
-        )
-        self.function = lambda_.Function(
-            self,
-            "Function",
             description="Validates and normalizes lake events for Firehose (Ok, Dropped, ProcessingFailed)",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            architecture=lambda_.Architecture.ARM_64,
+            code=LAKE_RUNTIME,
             handler="transform.handler",
-            code=lambda_.Code.from_asset(str(LAKE_RUNTIME), exclude=LIBRARY_EXCLUDE),
+            code_exclude=LIBRARY_EXCLUDE,
+            role_description="Firehose record transformation of the event lake",
+            policy_description="Write the transformation's own logs",
+            logs_key=logs_key,
+            log_retention=log_retention,
             timeout=timeout,
             memory_size=memory_mb,
-            reserved_concurrent_executions=reserved_concurrency,
-            role=self.role,
-            log_group=self.log_group,
-            vpc=vpc,
-            vpc_subnets=subnets,
-            security_groups=[self.security_group],
+            reserved_concurrency=reserved_concurrency,
             environment={"PARTITION_FIELD": partition_field or ""},
-        )
-        function = self.function.node.default_child
-        drop_redundant_dependency(function, self.role.node.default_child)
-        acknowledge_imported_reference(
-            function,
-            "lambda_inside_vpc_check",
-            "VpcConfig (private subnets of the project's VPC and this function's own security group)",
-            vpc,
-        )
-        for pack in (HIPAA, NIST):
-            acknowledge(
-                function,
-                f"{pack}LambdaDLQ",
-                "Firehose invokes this function synchronously; a failed invocation makes Firehose retry and "
-                "then write the batch under the error prefix of the lake bucket, so nothing is lost (I11). "
-                "A dead-letter queue only serves asynchronous invocations.",
-            )
-        grants = Statements(self.role.add_to_principal_policy)
-        grants.allow(
-            "NetworkInterfacesInPrivateSubnets",
-            (
-                "ec2:CreateNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DeleteNetworkInterface",
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:UnassignPrivateIpAddresses",
+            network=PrivateSubnets(
+                vpc, subnets, "Lake transformation Lambda: no inbound, no outbound (it calls nothing)"
             ),
-            ["*"],
-            wildcard_reason="What Lambda needs to attach the function to the private subnets (the actions of "
-            "AWSLambdaVPCAccessExecutionRole); EC2 grants no resource-level permission for the Describe call and "
-            "the interfaces get generated ids.",
+            no_dead_letter_queue="Firehose invokes this function synchronously; a failed invocation makes Firehose "
+            "retry and then write the batch under the error prefix of the lake bucket, so nothing is lost (I11). "
+            "A dead-letter queue only serves asynchronous invocations.",
+            removal_policy=removal_policy,
         )
-        grants.acknowledge(self.role.grants_policy.node.default_child)
+        self.function = parts.function
+        self.role = parts.role
+        self.log_group = parts.log_group
+        self.security_group = parts.security_group
 
 
 class LakeDeliveryStream(Construct):
