@@ -14,6 +14,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from config.loader import _unwrap
 from config.model import ProjectConfig
 
 
@@ -53,10 +54,13 @@ def rows(model: type[BaseModel] = ProjectConfig, prefix: str = "") -> list[str]:
     lines = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            default = "required" if field.is_required() else "defaults below"
-            lines.append(f"| `{prefix}{name}` | section | {default} | {field.description} |")
-            lines += rows(annotation, f"{prefix}{name}.")
+        section = _unwrap(annotation)
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            is_list = typing.get_origin(annotation) is list
+            kind = "list of sections" if is_list else "section" if section is annotation else "section or null"
+            default = "required" if field.is_required() else ("`[]`" if is_list else "defaults below")
+            lines.append(f"| `{prefix}{name}` | {kind} | {default} | {field.description} |")
+            lines += rows(section, f"{prefix}{name}{'[]' if is_list else ''}.")
             continue
         kind = f"{_type_name(annotation)}{_bounds(field)}"
         lines.append(f"| `{prefix}{name}` | {kind} | {_default(field)} | {field.description} |")

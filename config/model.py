@@ -11,11 +11,13 @@ constructs never import it.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+
+from config.base import CronSchedule, InstanceType, Name, SourceCidr, StrictModel, VpcCidr
+from config.inference import InferenceConfig
 
 # CloudWatch Logs accepts only these retention periods. Values below one year are not
 # offered: the Control Tower proactive control CT.CLOUDWATCH.PR.2 requires at least 365
@@ -82,47 +84,6 @@ InterfaceEndpointName = Literal[
     "codeartifact.api",
     "codeartifact.repositories",
 ]
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
-InstanceType = Annotated[str, StringConstraints(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")]
-
-_PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
-)
-
-
-def _private_vpc_cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not an IPv4 network in CIDR notation ({exc})") from None
-    if not any(network.version == r.version and network.subnet_of(r) for r in _PRIVATE_RANGES):
-        raise ValueError(
-            f"{value} is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
-            "100.64.0.0/10); a VPC that must never reach the internet uses private addresses"
-        )
-    if not 16 <= network.prefixlen <= 24:
-        raise ValueError(f"{value}: the VPC prefix length must be /16 to /24 (VPC limits and room for subnets)")
-    return str(network)
-
-
-def _source_cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a network in CIDR notation ({exc})") from None
-    if network.prefixlen < 8:
-        raise ValueError(f"{value} is wider than a /8: name the networks people really connect from")
-    return str(network)
-
-
-VpcCidr = Annotated[str, AfterValidator(_private_vpc_cidr)]
-SourceCidr = Annotated[str, AfterValidator(_source_cidr)]
-
-
-class StrictModel(BaseModel):
-    """Base for every section: unknown keys are errors, defaults are validated, nothing mutates."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class TrailConfig(StrictModel):
@@ -335,7 +296,6 @@ MIN_CONVERSION_BUFFER_MB = 64
 # Columns a profile may partition by besides date and hour (a test keeps this equal to
 # ml_constructs.runtime.lake.schema.PARTITIONABLE).
 PARTITIONABLE_COLUMNS = ("category", "event_type")
-CronSchedule = Annotated[str, StringConstraints(pattern=r"^cron\([^)]+\)$")]
 
 
 class StreamConfig(StrictModel):
@@ -576,6 +536,9 @@ class ProjectConfig(StrictModel):
     security: SecurityConfig = Field(description="Security baseline settings.")
     network: NetworkConfig = Field(description="Private network (N1-N4, N14).")
     workspace: WorkspaceConfig = Field(description="Data-science workspace (N5-N9, N13).")
+    inference: InferenceConfig = Field(
+        default_factory=InferenceConfig, description="Real-time inference: A/B variants, guardrails (E1-E13)."
+    )
     ingestion: IngestionConfig = Field(
         default_factory=IngestionConfig, description="Streaming ingestion lake (I1-I11)."
     )

@@ -85,3 +85,20 @@ class ServiceKey(Construct):
                 },
             )
         )
+
+    def allow_service_publishers(self, *services: str) -> None:
+        """Let AWS services of this account publish to SNS topics encrypted with the key.
+
+        CloudWatch alarms and EventBridge rules deliver to encrypted topics with their own
+        service principal, which needs the data key of the topic (SNS SSE).
+        """
+        stack = cdk.Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowServicesToPublishToEncryptedTopics",
+                principals=[iam.ServicePrincipal(service) for service in services],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )

@@ -11,6 +11,7 @@ from config.model import ProjectConfig
 from stacks.data import DataStack
 from stacks.gates import register_gates
 from stacks.governance import GovernanceStack
+from stacks.inference import InferenceStack
 from stacks.ingestion import IngestionStack
 from stacks.lake import LakeStack
 from stacks.naming import stack_name
@@ -27,12 +28,22 @@ class Platform:
     network: NetworkStack
     data: DataStack
     workspace: WorkspaceStack | None
+    inference: InferenceStack | None
     lake: LakeStack | None
     ingestion: IngestionStack | None
     governance: GovernanceStack | None
 
     def all(self) -> list[cdk.Stack]:
-        stacks = (self.security, self.network, self.data, self.workspace, self.lake, self.ingestion, self.governance)
+        stacks = (
+            self.security,
+            self.network,
+            self.data,
+            self.workspace,
+            self.inference,
+            self.lake,
+            self.ingestion,
+            self.governance,
+        )
         return [s for s in stacks if s]
 
 
@@ -41,6 +52,8 @@ def endpoint_needs(config: ProjectConfig) -> dict[str, list[str]]:
     consumers = [("NetworkStack", NetworkStack.INTERFACE_ENDPOINTS)]
     if config.workspace.enabled:
         consumers.append(("WorkspaceStack", WorkspaceStack.INTERFACE_ENDPOINTS))
+    if config.inference.enabled:
+        consumers.append(("InferenceStack", InferenceStack.INTERFACE_ENDPOINTS))
     if config.ingestion.enabled:
         consumers.append(("IngestionStack", IngestionStack.INTERFACE_ENDPOINTS))
     needs: dict[str, list[str]] = {}
@@ -123,6 +136,17 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
             network=network,
             data=data,
         )
+    inference = None
+    if config.inference.enabled:
+        inference = stack(
+            InferenceStack,
+            "Inference",
+            "inference",
+            "SageMaker models, A/B endpoint with guardrails, API (N7, E1-E13)",
+            security=security,
+            network=network,
+            data=data,
+        )
     lake = ingestion = None
     if config.ingestion.enabled:
         lake = stack(
@@ -150,6 +174,7 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
         network=network,
         data=data,
         workspace=workspace,
+        inference=inference,
         lake=lake,
         ingestion=ingestion,
         governance=governance,

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from config.model import ProjectConfig
 from ml_constructs.secure_bucket import SecureBucket
-from stacks.naming import bucket_name, deploy_role_arn
+from stacks.naming import bucket_name, deploy_role_arn, inference_role_name, role_arn
 from stacks.network import NetworkStack
 from stacks.security_baseline import SecurityBaselineStack, removal_policy
 
 
 class DataStack(cdk.Stack):
-    """`datasets` (training data) and `artifacts` (models, job outputs, notebooks' wheelhouse).
+    """`datasets` (training data), `artifacts` (models, job outputs, notebooks' wheelhouse) and,
+    with inference, `inference` (data capture, asynchronous results, monitoring reports).
 
     Both buckets are KMS-encrypted with the data key and refuse requests that do not come
     through the private network's S3 endpoint, except for the deployment role (N10).
@@ -35,7 +37,7 @@ class DataStack(cdk.Stack):
         endpoint_id = network.network.s3_endpoint.vpc_endpoint_id
         deploy_role = deploy_role_arn(self, config)
 
-        def data_bucket(construct_id: str, purpose: str) -> SecureBucket:
+        def data_bucket(construct_id: str, purpose: str, extra_exemptions: tuple[str, ...] = ()) -> SecureBucket:
             bucket = SecureBucket(
                 self,
                 construct_id,
@@ -45,8 +47,15 @@ class DataStack(cdk.Stack):
                 removal_policy=removal,
                 noncurrent_version_expiration=noncurrent,
             )
-            bucket.deny_outside_vpc_endpoint(endpoint_id, exempt_role_arns=[deploy_role])
+            bucket.deny_outside_vpc_endpoint(endpoint_id, exempt_role_arns=[deploy_role, *extra_exemptions])
             return bucket
 
         self.datasets = data_bucket("Datasets", "datasets").bucket
         self.artifacts = data_bucket("Artifacts", "artifacts").bucket
+        self.inference: s3.IBucket | None = None
+        if config.inference.enabled:
+            # SageMaker hosting writes data capture and asynchronous results with the endpoints'
+            # execution role from its service, not through this VPC: that named role is the exception.
+            self.inference = data_bucket(
+                "Inference", "inference", (role_arn(self, inference_role_name(config)),)
+            ).bucket

@@ -52,3 +52,7 @@ def role_arn(stack: cdk.Stack, role_name: str) -> str:
 
 def firehose_role_name(config: ProjectConfig) -> str:
     return f"{resource_prefix(config)}firehose-delivery"
+
+
+def inference_role_name(config: ProjectConfig) -> str:
+    return f"{resource_prefix(config)}inference-execution"

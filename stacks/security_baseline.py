@@ -40,6 +40,9 @@ class SecurityBaselineStack(cdk.Stack):
         logs_key.allow_cloudwatch_logs()
         self.logs_key = logs_key.key
         self.audit_key = key("AuditKey", "audit", "CloudTrail log files and their bucket (N12)").key
+        notifications = key("NotificationsKey", "notifications", "SNS topics: alarms, asynchronous results (N11)")
+        notifications.allow_service_publishers("cloudwatch.amazonaws.com", "events.amazonaws.com")
+        self.notifications_key = notifications.key
 
         self.access_log_bucket = AccessLogBucket(
             self,

@@ -113,7 +113,8 @@ def variant(synth, sandbox) -> Assembly:
     CloudTrail off (organization trail), egress mode with NAT (N14), presigned URLs also from
     an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped;
     for the lake: no Kinesis stream (Direct PUT), arrival-time partitions, catalog encryption
-    left to another stack, no Glacier transition.
+    left to another stack, no Glacier transition; for inference: another region (eu-west-1),
+    linear traffic shifting, a regional API behind AWS WAF, no shadow variant.
     """
     config = with_changes(
         sandbox.config,
@@ -130,6 +131,11 @@ def variant(synth, sandbox) -> Assembly:
             "ingestion.delivery.partitioning": "arrival-time",
             "ingestion.catalog_encryption": False,
             "ingestion.lifecycle.glacier_after_days": None,
+            "region": "eu-west-1",
+            "inference.realtime.deployment.mode": "linear",
+            "inference.realtime.shadow_variants": [],
+            "inference.api.access": "regional",
+            "inference.api.waf": True,
         },
     )
     return synth(config, "variant")

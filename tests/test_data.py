@@ -24,7 +24,7 @@ def test_n10_datasets_and_artifacts_buckets_named_for_the_endpoint_policy(profil
     )
     prefix = f"{profile.config.project_name}-{profile.config.profile}"
     region = profile.config.region
-    assert names == [f"{prefix}-artifacts-<account>-{region}", f"{prefix}-datasets-<account>-{region}"]
+    assert names == [f"{prefix}-{purpose}-<account>-{region}" for purpose in ("artifacts", "datasets", "inference")]
 
 
 def test_n10_n11_data_buckets_kms_tls_only_and_logged(profile):
@@ -63,6 +63,7 @@ def flat(value) -> str:
 
 def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_only(sandbox, production):
     for assembly, teardown in ((sandbox, True), (production, False)):
+        prefix = f"{assembly.config.project_name}-{assembly.config.profile}-"
         for bucket_id in buckets(assembly):
             exempt = [
                 flat(a)
@@ -74,4 +75,7 @@ def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_on
             }
             if teardown:
                 expected.add("<CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092.Arn>")
+            if bucket_id.startswith("Inference"):
+                # SageMaker hosting writes captures and async results from its service, as this role.
+                expected.add(f"arn:aws:iam::<AWS::AccountId>:role/{prefix}inference-execution")
             assert set(exempt) == expected, assembly.config.profile

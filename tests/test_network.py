@@ -151,7 +151,7 @@ def test_n2_explicit_endpoint_list_must_cover_the_stacks(sandbox):
         interface_endpoints(short)
     assert "network.interface_endpoints: 'studio' is missing; WorkspaceStack needs it" in caught.value.problems
     assert (
-        "network.interface_endpoints: 'ecr.dkr' is missing; NetworkStack, WorkspaceStack needs it"
+        "network.interface_endpoints: 'ecr.dkr' is missing; NetworkStack, WorkspaceStack, InferenceStack needs it"
         in caught.value.problems
     )
     full = with_changes(sandbox.config, **{"network.interface_endpoints": sorted(endpoint_needs(sandbox.config))})

@@ -30,9 +30,9 @@ def data_buckets(assembly) -> dict[str, dict]:
 # --- N11: customer-managed keys -------------------------------------------------------
 
 
-def test_n11_three_purpose_keys_all_rotated(profile):
+def test_n11_four_purpose_keys_all_rotated(profile):
     keys = resources(profile, "AWS::KMS::Key")
-    assert len(keys) == 3
+    assert len(keys) == 4
     for key in keys.values():
         assert key["Properties"]["EnableKeyRotation"] is True
         assert key["Properties"]["PendingWindowInDays"] == profile.config.security.kms_pending_window_days
@@ -41,7 +41,7 @@ def test_n11_three_purpose_keys_all_rotated(profile):
 def test_n11_keys_have_aliases_per_project_and_profile(profile):
     aliases = sorted(a["Properties"]["AliasName"] for a in resources(profile, "AWS::KMS::Alias").values())
     prefix = f"alias/{profile.config.project_name}/{profile.config.profile}"
-    assert aliases == [f"{prefix}/audit", f"{prefix}/data", f"{prefix}/logs"]
+    assert aliases == [f"{prefix}/audit", f"{prefix}/data", f"{prefix}/logs", f"{prefix}/notifications"]
 
 
 def test_n11_grants_only_for_aws_resources(profile):
@@ -68,8 +68,8 @@ def test_n11_logs_key_serves_cloudwatch_logs_of_this_account_and_region_only(pro
     assert context == {"Fn::Join": ["", [f"arn:aws:logs:{region}:", {"Ref": "AWS::AccountId"}, ":log-group:*"]]}
 
 
-def test_n11_only_logs_and_audit_keys_name_a_service(profile):
-    """The data key is used through IAM grants only; no service principal in its policy."""
+def test_n11_only_the_data_key_names_no_service(profile):
+    """The data key is used through IAM grants only; the others admit the services that use them."""
     for key in resources(profile, "AWS::KMS::Key").values():
         principals = [s["Principal"] for s in statements(key["Properties"]["KeyPolicy"])]
         services = [p["Service"] for p in principals if "Service" in p]
@@ -106,6 +106,16 @@ def test_n11_log_groups_encrypted_and_retained_per_profile(profile):
     for group in groups.values():
         assert target(group["Properties"]["KmsKeyId"]) in keys
         assert group["Properties"]["RetentionInDays"] == profile.config.security.log_retention_days
+
+
+def test_n11_notifications_key_admits_alarm_and_event_publishers_of_this_account(profile):
+    (key,) = [
+        k for k in resources(profile, "AWS::KMS::Key").values() if k["Properties"]["Description"].startswith("SNS")
+    ]
+    (statement,) = [s for s in statements(key["Properties"]["KeyPolicy"]) if "Service" in s["Principal"]]
+    assert sorted(statement["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 # --- N10: bucket policies and access ---------------------------------------------------
@@ -262,7 +272,7 @@ def test_n12_sandbox_trail_bucket_can_be_emptied(sandbox):
 def test_n12_trail_switch_for_accounts_with_an_organization_trail(variant):
     assert not variant.resources(STACK, "AWS::CloudTrail::Trail")
     # Keys and the access-log bucket stay: other stacks still need them.
-    assert len(variant.resources(STACK, "AWS::KMS::Key")) == 3
+    assert len(variant.resources(STACK, "AWS::KMS::Key")) == 4
     assert len(variant.resources(STACK, "AWS::S3::Bucket")) == 1
 
 

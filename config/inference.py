@@ -1,0 +1,400 @@
+"""The inference section of a profile (patterns E1-E13, N7).
+
+Variant setups that cannot work are refused here, before synthesis: weights that are all
+zero, duplicate names, capacities that do not nest, instance types SageMaker does not host,
+models asking for network isolation in a container family that cannot run isolated (N7),
+and feature combinations AWS documents as unsupported, quoting the documentation.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from config.base import CronSchedule, Name, StrictModel
+
+# Shipped artifacts (scripts/build_models.py writes them to models/artifacts/).
+ModelArtifact = Literal["champion", "challenger"]
+ImageFamily = Literal["xgboost", "sklearn", "pytorch", "tensorflow", "mxnet", "chainer", "coach-tensorflow"]
+ImageVersion = Annotated[str, StringConstraints(pattern=r"^[0-9][0-9a-z.\-]*$")]
+
+# The notes (N7): "PyTorch, RL, SKLearn, Chainer containers do not support network isolation".
+NO_NETWORK_ISOLATION = {
+    "pytorch": "PyTorch",
+    "sklearn": "Scikit-learn",
+    "chainer": "Chainer",
+    "coach-tensorflow": "reinforcement learning (Coach)",
+}
+
+# AWS's documented exclusions, quoted in the errors that enforce them.
+GUARDRAILS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html"
+SHADOW_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html"
+SERVERLESS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html"
+ROLLING_EXCLUSION = (
+    "\"If you're doing a rolling deployment, there are additional feature-based exclusions: "
+    'Serverless inference endpoints, Multi-variant inference endpoints"'
+)
+INF1_GUARDRAILS_EXCLUSION = (
+    '"If your endpoint uses any of the following features, you cannot use deployment guardrails on your '
+    "endpoint, and your endpoint will fall back to using a blue/green deployment with all at once traffic "
+    'shifting and no final baking period: ... Endpoints that use Inf1 (Inferentia-based) instances"'
+)
+INF1_SHADOW_EXCLUSION = (
+    '"If your endpoint uses any of the following features you cannot use shadow tests on your endpoint: ... '
+    'Endpoints that use Inf1 (Inferentia-based) instances"'
+)
+SERVERLESS_EXCLUSION = (
+    "Serverless Inference does not support VPC configuration, network isolation, data capture, multiple "
+    "production variants, Model Monitor or inference pipelines (feature exclusions)"
+)
+
+
+@functools.cache
+def hosting_instance_types() -> frozenset[str]:
+    """Instance types SageMaker hosts endpoints on, from botocore's SageMaker service model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+
+
+def _check_instance_type(path: str, instance_type: str) -> str | None:
+    known = hosting_instance_types()
+    if instance_type in known:
+        return None
+    family = instance_type.rsplit(".", 1)[0]
+    families = sorted({t.rsplit(".", 1)[0] for t in known})
+    if family not in families:
+        return f"{path} {instance_type!r}: instance family {family} is not one SageMaker hosts endpoints on"
+    sizes = sorted(t for t in known if t.startswith(family + "."))
+    return f"{path} {instance_type!r} is not a SageMaker hosting instance type; {family} offers {', '.join(sizes)}"
+
+
+class ModelConfig(StrictModel):
+    """A model: a shipped artifact in a SageMaker container image."""
+
+    name: Name = Field(description="Model name, referenced by variants.")
+    artifact: ModelArtifact = Field(
+        description="Shipped model.tar.gz (scripts/build_models.py): champion or challenger."
+    )
+    image_family: ImageFamily = Field(
+        default="xgboost", description="Container image family (the SageMaker SDK's name)."
+    )
+    image_version: ImageVersion = Field(
+        default="3.0-5", description="Container image version; 3.0-5 matches the shipped artifacts (XGBoost 3.0.5)."
+    )
+    network_isolation: bool = Field(
+        default=True, description="Run the container without any network access (N7). Off needs an exception reason."
+    )
+    network_isolation_exception: str | None = Field(
+        default=None,
+        min_length=30,
+        description="Why this model runs without network isolation (and, for serverless, outside the VPC).",
+    )
+
+    @model_validator(mode="after")
+    def _isolation(self) -> ModelConfig:
+        if self.network_isolation and self.image_family in NO_NETWORK_ISOLATION:
+            raise ValueError(
+                f"inference model {self.name!r}: network_isolation is true but "
+                f"{NO_NETWORK_ISOLATION[self.image_family]} containers do not support network isolation "
+                "(they fetch code from S3 at start; the notes, N7). "
+                "Use an image that runs isolated, or set network_isolation: false with a network_isolation_exception"
+            )
+        if not self.network_isolation and not self.network_isolation_exception:
+            raise ValueError(
+                f"inference model {self.name!r}: network_isolation: false needs network_isolation_exception, "
+                "the reason a reviewer will read (N7)"
+            )
+        return self
+
+
+class VariantConfig(StrictModel):
+    """A production variant of the real-time endpoint (E1, E4, E5)."""
+
+    name: Name = Field(description="Variant name (also the autoscaling resource id).")
+    model: Name = Field(description="Model this variant serves.")
+    weight: float = Field(description="Share of traffic, relative to the other variants' weights (E1).")
+    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type, e.g. ml.m5.large.")
+    initial_instance_count: int = Field(default=1, ge=1, le=100, description="Instances when the endpoint is created.")
+    min_capacity: int = Field(default=1, ge=1, le=100, description="Autoscaling minimum (E4).")
+    max_capacity: int = Field(default=2, ge=1, le=100, description="Autoscaling maximum (E4).")
+
+
+class ShadowVariantConfig(StrictModel):
+    """A shadow variant: receives a copy of requests, its answers are only logged (E2)."""
+
+    name: Name = Field(description="Shadow variant name.")
+    model: Name = Field(description="Model under test.")
+    sampling_weight: float = Field(
+        default=1.0, gt=0, le=1, description="Share of requests copied to the shadow variant, 0-1 (1 = every request)."
+    )
+    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type.")
+    initial_instance_count: int = Field(default=1, ge=1, le=10, description="Instances of the shadow variant.")
+
+
+class AutoscalingConfig(StrictModel):
+    """Target tracking on SageMakerVariantInvocationsPerInstance (E4)."""
+
+    target_invocations_per_instance: int = Field(
+        default=100, ge=1, le=100000, description="Invocations per instance per minute the scaling aims for."
+    )
+    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600, description="Wait after scaling in.")
+    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600, description="Wait after scaling out.")
+
+
+class DeploymentGuardrailsConfig(StrictModel):
+    """How endpoint updates shift traffic, and when they roll back (E3)."""
+
+    mode: Literal["canary", "linear", "all-at-once", "rolling"] = Field(
+        default="canary",
+        description="Blue/green canary, linear or all at once, or a rolling update; all roll back on alarms.",
+    )
+    traffic_percent: int = Field(
+        default=10, ge=1, le=50, description="Canary size, or each linear step, in percent of capacity."
+    )
+    wait_seconds: int = Field(default=300, ge=0, le=3600, description="Wait between traffic shifts (canary/linear).")
+    baking_seconds: int = Field(
+        default=600, ge=0, le=3600, description="Watch the alarms this long with all traffic shifted before finishing."
+    )
+
+
+class DataCaptureConfig(StrictModel):
+    """Requests and responses captured to S3 (E6)."""
+
+    enabled: bool = Field(default=True, description="Capture requests and responses to the inference bucket (KMS).")
+    sampling_percent: int = Field(default=20, ge=1, le=100, description="Share of requests captured.")
+
+
+class MonitoringConfig(StrictModel):
+    """Model Monitor data-quality schedule against a baseline (E6)."""
+
+    enabled: bool = Field(default=True, description="Run a data-quality monitoring schedule on captured data.")
+    schedule: CronSchedule = Field(default="cron(0 * ? * * *)", description="When the monitoring job runs (hourly).")
+    instance_type: str = Field(default="ml.m5.large", description="Instance of the monitoring job.")
+    baseline_constraints: (
+        Literal["shipped"] | Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9.\-]{3,63}/.+")]
+    ) = Field(
+        default="shipped",
+        description="'shipped' (models/baseline/constraints.json) or the s3:// URI of a constraints.json baseline.",
+    )
+
+
+class RealtimeConfig(StrictModel):
+    """The A/B real-time endpoint (E1-E7)."""
+
+    variants: list[VariantConfig] = Field(min_length=1, max_length=10, description="Production variants (E1).")
+    shadow_variants: list[ShadowVariantConfig] = Field(
+        default_factory=list, max_length=1, description="Shadow variants (E2)."
+    )
+    autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="Autoscaling (E4).")
+    deployment: DeploymentGuardrailsConfig = Field(
+        default_factory=DeploymentGuardrailsConfig, description="Deployment guardrails (E3)."
+    )
+    data_capture: DataCaptureConfig = Field(default_factory=DataCaptureConfig, description="Data capture (E6).")
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Model monitoring (E6).")
+
+
+class ServerlessConfig(StrictModel):
+    """Serverless endpoint for infrequent traffic (E8)."""
+
+    enabled: bool = Field(default=False, description="Deploy a serverless endpoint.")
+    model: Name | None = Field(default=None, description="Model it serves; must be declared without network isolation.")
+    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(default=2048, description="Memory per invocation.")
+    max_concurrency: int = Field(default=5, ge=1, le=200, description="Concurrent invocations at most.")
+
+
+class AsyncConfig(StrictModel):
+    """Asynchronous endpoint: requests queued, results in S3, notifications on SNS (E9)."""
+
+    enabled: bool = Field(default=False, description="Deploy an asynchronous endpoint.")
+    model: Name | None = Field(default=None, description="Model it serves.")
+    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type.")
+    max_capacity: int = Field(default=2, ge=1, le=20, description="Most instances; it scales to zero when idle.")
+    max_concurrent_invocations_per_instance: int = Field(
+        default=4, ge=1, le=1000, description="Requests one instance works on at once."
+    )
+    backlog_per_instance: int = Field(
+        default=5, ge=1, le=1000, description="Queued requests per instance that autoscaling aims for."
+    )
+
+
+class PipelineConfig(StrictModel):
+    """Inference pipeline: preprocess -> model -> postprocess, one endpoint (E10)."""
+
+    enabled: bool = Field(default=False, description="Deploy the three-container pipeline endpoint.")
+    model: Name | None = Field(default=None, description="The model between pre- and post-processing.")
+    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type.")
+    instance_count: int = Field(default=1, ge=1, le=20, description="Instances (2 or more spread across zones).")
+
+
+class ApiConfig(StrictModel):
+    """The REST API in front of the real-time endpoint (E11)."""
+
+    enabled: bool = Field(default=True, description="Deploy the API Gateway -> Lambda -> endpoint path.")
+    access: Literal["private", "regional"] = Field(
+        default="private",
+        description="private: reachable only through the VPC's execute-api endpoint; regional: public, IAM-signed.",
+    )
+    rate_limit: int = Field(default=50, ge=1, le=10000, description="Steady requests per second the stage admits.")
+    burst_limit: int = Field(default=100, ge=1, le=5000, description="Burst of requests the stage admits.")
+    waf: bool = Field(default=False, description="Attach an AWS WAF web ACL with AWS managed rules (regional only).")
+    manage_account_logging_role: bool = Field(
+        default=True,
+        description=(
+            "Set the account's API Gateway CloudWatch role (one per account and region) so execution logs work; "
+            "off where another stack manages it."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _waf(self) -> ApiConfig:
+        if self.waf and self.access == "private":
+            raise ValueError(
+                "inference.api.waf: a private API is reachable only through the VPC endpoint; attach WAF to a "
+                "regional API (access: regional)"
+            )
+        return self
+
+
+class AlarmsConfig(StrictModel):
+    """CloudWatch alarms per variant, also the guardrails' rollback triggers (E12, E3)."""
+
+    model_latency_ms: int = Field(
+        default=500, ge=1, le=600000, description="Alarm when p99 model latency exceeds this."
+    )
+    errors_5xx: int = Field(default=5, ge=1, le=100000, description="Alarm when 5XX errors per minute exceed this.")
+    errors_4xx: int = Field(default=50, ge=1, le=100000, description="Alarm when 4XX errors per minute exceed this.")
+    evaluation_minutes: int = Field(
+        default=3, ge=1, le=60, description="Consecutive breaching minutes before alarming."
+    )
+
+
+class InferenceConfig(StrictModel):
+    """Real-time inference: models, the A/B endpoint and its options (E1-E13)."""
+
+    enabled: bool = Field(default=False, description="Deploy the inference stack.")
+    high_availability: bool = Field(
+        default=False,
+        description="Require at least 2 instances on every instance-backed variant, spread across zones (E5).",
+    )
+    models: list[ModelConfig] = Field(default_factory=list, max_length=10, description="Models (N7, E13).")
+    realtime: RealtimeConfig | None = Field(default=None, description="The A/B real-time endpoint (E1-E7).")
+    serverless: ServerlessConfig = Field(default_factory=ServerlessConfig, description="Serverless endpoint (E8).")
+    asynchronous: AsyncConfig = Field(default_factory=AsyncConfig, description="Asynchronous endpoint (E9).")
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig, description="Inference pipeline (E10).")
+    api: ApiConfig = Field(default_factory=ApiConfig, description="REST API in front of the real-time endpoint (E11).")
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Alarms and rollback triggers (E12).")
+
+    def model(self, name: str) -> ModelConfig:
+        return next(m for m in self.models if m.name == name)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InferenceConfig:
+        if not self.enabled:
+            return self
+        problems: list[str] = []
+        names = [m.name for m in self.models]
+        problems += [
+            f"inference.models: model name {n!r} is used twice"
+            for n in sorted({n for n in names if names.count(n) > 1})
+        ]
+        if self.realtime is None:
+            problems.append("inference.realtime: required when inference is enabled")
+        else:
+            problems += self._realtime_problems(self.realtime, set(names))
+        problems += self._option_problems(set(names))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _realtime_problems(self, realtime: RealtimeConfig, models: set[str]) -> list[str]:
+        problems = []
+        variants = realtime.variants
+        all_names = [v.name for v in variants] + [s.name for s in realtime.shadow_variants]
+        problems += [
+            f"inference.realtime: variant name {n!r} is used twice"
+            for n in sorted({n for n in all_names if all_names.count(n) > 1})
+        ]
+        if any(v.weight < 0 for v in variants):
+            problems.append("inference.realtime.variants: weights must not be negative")
+        elif all(v.weight == 0 for v in variants):
+            problems.append("inference.realtime.variants: weights are all zero, so no variant would receive traffic")
+        for i, v in enumerate(variants):
+            where = f"inference.realtime.variants[{i}]"
+            if v.model not in models:
+                problems.append(f"{where}.model {v.model!r} is not one of inference.models")
+            if v.min_capacity > v.max_capacity:
+                problems.append(f"{where}: min_capacity {v.min_capacity} is greater than max_capacity {v.max_capacity}")
+            elif not v.min_capacity <= v.initial_instance_count <= v.max_capacity:
+                problems.append(
+                    f"{where}: initial_instance_count {v.initial_instance_count} is outside "
+                    f"min_capacity..max_capacity ({v.min_capacity}..{v.max_capacity})"
+                )
+            if self.high_availability and (v.min_capacity < 2 or v.initial_instance_count < 2):
+                problems.append(
+                    f"{where}: high_availability needs min_capacity and initial_instance_count of at least 2, so "
+                    "SageMaker spreads the variant's instances across availability zones (E5)"
+                )
+            problems += filter(None, [_check_instance_type(f"{where}.instance_type", v.instance_type)])
+            if v.instance_type.startswith("ml.inf1.") and realtime.deployment.mode in ("canary", "linear"):
+                problems.append(
+                    f"{where}: {realtime.deployment.mode} deployment guardrails cannot be used with Inf1 instances: "
+                    f"{INF1_GUARDRAILS_EXCLUSION} ({GUARDRAILS_DOC})"
+                )
+        if realtime.deployment.mode == "rolling" and len(variants) > 1:
+            problems.append(
+                f"inference.realtime.deployment.mode rolling cannot update an endpoint with {len(variants)} "
+                f"variants: {ROLLING_EXCLUSION} ({GUARDRAILS_DOC}); use canary, linear or all-at-once"
+            )
+        for i, shadow in enumerate(realtime.shadow_variants):
+            where = f"inference.realtime.shadow_variants[{i}]"
+            if shadow.model not in models:
+                problems.append(f"{where}.model {shadow.model!r} is not one of inference.models")
+            problems += filter(None, [_check_instance_type(f"{where}.instance_type", shadow.instance_type)])
+            if shadow.instance_type.startswith("ml.inf1.") or any(
+                v.instance_type.startswith("ml.inf1.") for v in variants
+            ):
+                problems.append(
+                    f"{where}: shadow tests cannot run on Inf1 instances: {INF1_SHADOW_EXCLUSION} ({SHADOW_DOC})"
+                )
+        used = {v.model for v in variants} | {s.model for s in realtime.shadow_variants}
+        for name in sorted(used & models):
+            if not self.model(name).network_isolation:
+                problems.append(
+                    f"inference.realtime: model {name!r} runs without network isolation; the real-time endpoint "
+                    "serves only isolated models inside the VPC (N7)"
+                )
+        return problems
+
+    def _option_problems(self, models: set[str]) -> list[str]:
+        problems = []
+        options = (("serverless", self.serverless), ("asynchronous", self.asynchronous), ("pipeline", self.pipeline))
+        for key, option in options:
+            if not option.enabled:
+                continue
+            if option.model is None or option.model not in models:
+                problems.append(f"inference.{key}.model must name one of inference.models")
+                continue
+            model = self.model(option.model)
+            if key == "serverless" and model.network_isolation:
+                problems.append(
+                    f"inference.serverless.model {model.name!r} asks for network isolation (and so the VPC), but "
+                    f"{SERVERLESS_EXCLUSION} ({SERVERLESS_DOC}); declare a separate model with network_isolation: "
+                    "false and a network_isolation_exception for the serverless endpoint"
+                )
+            if key != "serverless" and not model.network_isolation:
+                problems.append(
+                    f"inference.{key}.model {model.name!r} must run with network isolation inside the VPC (N7)"
+                )
+            if key == "pipeline" and model.image_family != "xgboost":
+                problems.append(
+                    "inference.pipeline.model must be an xgboost model: the shipped pre/post steps run in its image"
+                )
+            if key != "serverless":
+                problems += filter(None, [_check_instance_type(f"inference.{key}.instance_type", option.instance_type)])
+        if self.high_availability and self.pipeline.enabled and self.pipeline.instance_count < 2:
+            problems.append("inference.pipeline.instance_count must be at least 2 with high_availability (E5)")
+        return problems

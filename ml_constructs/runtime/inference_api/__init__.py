@@ -1,0 +1,1 @@
+"""Lambda behind the inference REST API (pattern E11)."""

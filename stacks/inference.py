@@ -1,0 +1,323 @@
+"""Real-time inference in the private network (N7, E1-E13)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_s3_assets as assets
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from config.inference import InferenceConfig
+from config.model import ProjectConfig
+from ml_constructs.inference import (
+    MODELS_DIR,
+    SCRIPT_DIRECTORY,
+    AlarmThresholds,
+    Autoscaling,
+    Container,
+    DataQualityMonitor,
+    GuardedEndpoint,
+    Guardrails,
+    HostedModel,
+    InferenceRole,
+    ServerlessEndpoint,
+    Variant,
+    model_artifact,
+)
+from ml_constructs.inference_api import InferenceApi
+from ml_constructs.variant_scaling import VariantScalingProvider
+from stacks.data import DataStack
+from stacks.images import image_uri
+from stacks.naming import inference_role_name, resource_prefix
+from stacks.network import NetworkStack
+from stacks.security_baseline import SecurityBaselineStack, removal_policy
+
+CAPTURE_PREFIX = "capture/"
+ASYNC_PREFIX = "async/"
+REPORTS_PREFIX = "monitoring/"
+
+
+class InferenceStack(cdk.Stack):
+    """Models, the A/B endpoint with guardrails, serverless, async and pipeline endpoints, the API."""
+
+    INTERFACE_ENDPOINTS = {
+        "sagemaker.runtime": "the API function invoking the endpoint",
+        "execute-api": "callers in the VPC reaching the private inference API",
+        "sts": "credentials of the API function",
+        "logs": "logs of the API function",
+        "monitoring": "metrics of the endpoints",
+        "ecr.api": "endpoint container images",
+        "ecr.dkr": "endpoint container images",
+        "kms": "the data key for endpoint volumes and outputs",
+    }
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: ProjectConfig,
+        security: SecurityBaselineStack,
+        network: NetworkStack,
+        data: DataStack,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        net = network.network
+        net.require_endpoints(self.INTERFACE_ENDPOINTS, "the inference stack")
+        settings: InferenceConfig = config.inference
+        realtime = settings.realtime
+        prefix = resource_prefix(config)
+        region = config.region
+        bucket = data.inference
+        subnet_ids = net.subnet_ids()
+        workloads = net.workload_security_group
+
+        self.role = InferenceRole(self, "ExecutionRole", role_name=inference_role_name(config))
+        artifacts = {name: model_artifact(self, f"{name.title()}Artifact", name) for name in ("champion", "challenger")}
+        self.role.read("ReadModelArtifacts", *artifacts.values())
+
+        def image(family: str, version: str | None, instance_type: str | None) -> str:
+            return image_uri(family, version, region, instance_type)
+
+        self.models: dict[str, HostedModel] = {}
+        for model in settings.models:
+            users = [v.instance_type for v in realtime.variants if v.model == model.name]
+            isolated = model.network_isolation
+            self.models[model.name] = HostedModel(
+                self,
+                f"Model-{model.name}",
+                role=self.role,
+                containers=[
+                    Container(
+                        image(model.image_family, model.image_version, users[0] if users else None),
+                        artifacts[model.artifact].s3_object_url,
+                    )
+                ],
+                subnet_ids=subnet_ids if isolated else None,
+                security_group=workloads if isolated else None,
+                network_isolation=isolated,
+            )
+
+        self.alarm_topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            topic_name=f"{prefix}inference-alarms",
+            display_name="Inference alarms",
+            master_key=security.notifications_key,
+            enforce_ssl=True,
+        )
+        thresholds = AlarmThresholds(**settings.alarms.model_dump())
+        guardrails = Guardrails(**realtime.deployment.model_dump())
+        scaling = realtime.autoscaling
+        provider = VariantScalingProvider(
+            self,
+            "VariantScaling",
+            endpoint_name_prefix=prefix,
+            logs_key=security.logs_key,
+            log_retention=config.security.log_retention_days,
+            removal_policy=removal_policy(config),
+        )
+        autoscaling = Autoscaling(
+            provider,
+            invocations_per_instance=scaling.target_invocations_per_instance,
+            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
+        )
+
+        def variant(spec, weight: float, model: HostedModel | None = None) -> Variant:
+            return Variant(
+                name=spec.name,
+                model=model or self.models[spec.model],
+                weight=weight,
+                instance_type=spec.instance_type,
+                initial_instance_count=spec.initial_instance_count,
+                min_capacity=getattr(spec, "min_capacity", spec.initial_instance_count),
+                max_capacity=getattr(spec, "max_capacity", spec.initial_instance_count),
+            )
+
+        capture = realtime.data_capture
+        self.realtime = GuardedEndpoint(
+            self,
+            "Realtime",
+            endpoint_name=f"{prefix}realtime",
+            variants=[variant(v, v.weight) for v in realtime.variants],
+            shadow_variants=[variant(s, s.sampling_weight) for s in realtime.shadow_variants],
+            data_key=security.data_key,
+            guardrails=guardrails,
+            alarms=thresholds,
+            alarm_topic=self.alarm_topic,
+            data_capture=(
+                sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+                    enable_capture=True,
+                    initial_sampling_percentage=capture.sampling_percent,
+                    destination_s3_uri=bucket.s3_url_for_object(f"{CAPTURE_PREFIX}realtime"),
+                    kms_key_id=security.data_key.key_arn,
+                    capture_options=[
+                        sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode)
+                        for mode in ("Input", "Output")
+                    ],
+                    capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                        csv_content_types=["text/csv"], json_content_types=["application/json"]
+                    ),
+                )
+                if capture.enabled
+                else None
+            ),
+            autoscaling=autoscaling,
+        )
+        endpoints = [self.realtime]
+
+        self.monitor = None
+        if realtime.monitoring.enabled and capture.enabled:
+            baseline = realtime.monitoring.baseline_constraints
+            if baseline == "shipped":
+                constraints = assets.Asset(self, "Baseline", path=str(MODELS_DIR / "baseline" / "constraints.json"))
+                self.role.read("ReadMonitoringBaseline", constraints)
+                baseline = constraints.s3_object_url
+            self.monitor = DataQualityMonitor(
+                self,
+                "DataQuality",
+                schedule_name=f"{prefix}realtime-data-quality",
+                endpoint=self.realtime,
+                image=image("model-monitor", None, None),
+                role=self.role,
+                constraints_uri=baseline,
+                reports_uri=bucket.s3_url_for_object(f"{REPORTS_PREFIX}realtime"),
+                data_key=security.data_key,
+                subnet_ids=subnet_ids,
+                security_group=workloads,
+                schedule=realtime.monitoring.schedule,
+                instance_type=realtime.monitoring.instance_type,
+            )
+
+        self.serverless = None
+        if settings.serverless.enabled:
+            self.serverless = ServerlessEndpoint(
+                self,
+                "Serverless",
+                endpoint_name=f"{prefix}serverless",
+                model=self.models[settings.serverless.model],
+                memory_mb=settings.serverless.memory_mb,
+                max_concurrency=settings.serverless.max_concurrency,
+            )
+
+        topics: list[sns.ITopic] = []
+        self.asynchronous = None
+        if settings.asynchronous.enabled:
+            options = settings.asynchronous
+            outcomes = {
+                name: sns.Topic(
+                    self,
+                    f"Async{name.title()}Topic",
+                    topic_name=f"{prefix}async-{name}",
+                    master_key=security.notifications_key,
+                    enforce_ssl=True,
+                )
+                for name in ("success", "error")
+            }
+            topics += outcomes.values()
+            self.asynchronous = GuardedEndpoint(
+                self,
+                "Async",
+                endpoint_name=f"{prefix}async",
+                variants=[
+                    Variant("async", self.models[options.model], 1.0, options.instance_type, 1, 0, options.max_capacity)
+                ],
+                data_key=security.data_key,
+                guardrails=Guardrails("all-at-once", guardrails.traffic_percent, 0, guardrails.baking_seconds),
+                alarms=thresholds,
+                alarm_topic=self.alarm_topic,
+                async_config=sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
+                    client_config=sagemaker.CfnEndpointConfig.AsyncInferenceClientConfigProperty(
+                        max_concurrent_invocations_per_instance=options.max_concurrent_invocations_per_instance
+                    ),
+                    output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
+                        s3_output_path=bucket.s3_url_for_object(f"{ASYNC_PREFIX}results"),
+                        s3_failure_path=bucket.s3_url_for_object(f"{ASYNC_PREFIX}failures"),
+                        kms_key_id=security.data_key.key_arn,
+                        notification_config=sagemaker.CfnEndpointConfig.AsyncInferenceNotificationConfigProperty(
+                            success_topic=outcomes["success"].topic_arn, error_topic=outcomes["error"].topic_arn
+                        ),
+                    ),
+                ),
+                autoscaling=Autoscaling(provider, backlog_per_instance=options.backlog_per_instance),
+            )
+            endpoints.append(self.asynchronous)
+
+        self.pipeline = None
+        if settings.pipeline.enabled:
+            options = settings.pipeline
+            predictor = settings.model(options.model)
+            xgboost = image(predictor.image_family, predictor.image_version, options.instance_type)
+            steps = {
+                name: model_artifact(self, f"{name.title()}Artifact", name) for name in ("preprocess", "postprocess")
+            }
+            self.role.read("ReadPipelineCode", *steps.values())
+
+            def script(step: str) -> Container:
+                environment = {"SAGEMAKER_PROGRAM": f"{step}.py", "SAGEMAKER_SUBMIT_DIRECTORY": SCRIPT_DIRECTORY}
+                return Container(xgboost, steps[step].s3_object_url, environment)
+
+            pipeline_model = HostedModel(
+                self,
+                "Model-pipeline",
+                role=self.role,
+                containers=[
+                    script("preprocess"),
+                    Container(xgboost, artifacts[predictor.artifact].s3_object_url),
+                    script("postprocess"),
+                ],
+                subnet_ids=subnet_ids,
+                security_group=workloads,
+            )
+            count = options.instance_count
+            self.pipeline = GuardedEndpoint(
+                self,
+                "Pipeline",
+                endpoint_name=f"{prefix}pipeline",
+                variants=[Variant("pipeline", pipeline_model, 1.0, options.instance_type, count, count, count * 2)],
+                data_key=security.data_key,
+                guardrails=Guardrails("all-at-once", guardrails.traffic_percent, 0, guardrails.baking_seconds),
+                alarms=thresholds,
+                alarm_topic=self.alarm_topic,
+                autoscaling=autoscaling,
+            )
+            endpoints.append(self.pipeline)
+
+        self.api = None
+        if settings.api.enabled:
+            api = settings.api
+            self.api = InferenceApi(
+                self,
+                "Api",
+                api_name=f"{prefix}inference",
+                endpoint_name=self.realtime.endpoint_name,
+                variants=[v.name for v in realtime.variants],
+                vpc=net.vpc,
+                subnets=net.workload_subnets,
+                endpoints_security_group=net.endpoint_security_group,
+                logs_key=security.logs_key,
+                log_retention=config.security.log_retention_days,
+                rate_limit=api.rate_limit,
+                burst_limit=api.burst_limit,
+                execute_api_endpoint=net.interface_endpoints["execute-api"] if api.access == "private" else None,
+                waf=api.waf,
+                manage_account_logging_role=api.manage_account_logging_role,
+                removal_policy=removal_policy(config),
+            )
+
+        self.role.finish(
+            output_bucket=bucket,
+            prefixes=[CAPTURE_PREFIX, ASYNC_PREFIX, REPORTS_PREFIX],
+            data_key=security.data_key,
+            topics=topics,
+        )
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{prefix}inference",
+            widgets=[[widget] for endpoint in endpoints for widget in endpoint.dashboard_widgets()],
+        )

@@ -1,0 +1,192 @@
+"""Invalid inference setups stop synthesis with a message naming the field (N7, E1-E10)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from pydantic import ValidationError
+
+from config.inference import GUARDRAILS_DOC, SERVERLESS_DOC, SHADOW_DOC, InferenceConfig
+
+VALID = {
+    "enabled": True,
+    "models": [
+        {"name": "champion", "artifact": "champion"},
+        {"name": "challenger", "artifact": "challenger"},
+        {
+            "name": "open-model",
+            "artifact": "champion",
+            "network_isolation": False,
+            "network_isolation_exception": "serverless endpoints run outside customer VPCs (AWS exclusions)",
+        },
+    ],
+    "realtime": {
+        "variants": [
+            {"name": "champion", "model": "champion", "weight": 90},
+            {"name": "challenger", "model": "challenger", "weight": 10},
+        ],
+        "shadow_variants": [{"name": "shadow", "model": "challenger"}],
+    },
+    "serverless": {"enabled": True, "model": "open-model"},
+    "asynchronous": {"enabled": True, "model": "challenger"},
+    "pipeline": {"enabled": True, "model": "champion"},
+}
+
+
+def config(**changes) -> dict:
+    data = copy.deepcopy(VALID)
+    for path, value in changes.items():
+        node = data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(leaf) if leaf.isdigit() else leaf] = value
+    return data
+
+
+def problems(data: dict) -> str:
+    with pytest.raises(ValidationError) as caught:
+        InferenceConfig.model_validate(data)
+    return str(caught.value)
+
+
+def test_valid_setup_passes():
+    InferenceConfig.model_validate(VALID)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param(
+            {"realtime.variants.0.weight": 0, "realtime.variants.1.weight": 0},
+            "weights are all zero, so no variant would receive traffic",
+            id="weights-all-zero",
+        ),
+        pytest.param({"realtime.variants.1.weight": -5}, "weights must not be negative", id="negative-weight"),
+        pytest.param(
+            {"realtime.variants.1.name": "champion"}, "variant name 'champion' is used twice", id="duplicate-variant"
+        ),
+        pytest.param(
+            {"realtime.shadow_variants.0.name": "challenger"},
+            "variant name 'challenger' is used twice",
+            id="shadow-name-clash",
+        ),
+        pytest.param({"models.1.name": "champion"}, "model name 'champion' is used twice", id="duplicate-model"),
+        pytest.param(
+            {"realtime.variants.0.min_capacity": 3, "realtime.variants.0.max_capacity": 2},
+            "inference.realtime.variants[0]: min_capacity 3 is greater than max_capacity 2",
+            id="min-above-max",
+        ),
+        pytest.param(
+            {"realtime.variants.0.initial_instance_count": 5},
+            "initial_instance_count 5 is outside min_capacity..max_capacity (1..2)",
+            id="initial-outside-range",
+        ),
+        pytest.param(
+            {"realtime.variants.0.instance_type": "ml.x9.large"},
+            "inference.realtime.variants[0].instance_type 'ml.x9.large': "
+            "instance family ml.x9 is not one SageMaker hosts",
+            id="unknown-instance-family",
+        ),
+        pytest.param(
+            {"realtime.variants.0.instance_type": "ml.m5.huge"},
+            "'ml.m5.huge' is not a SageMaker hosting instance type; ml.m5 offers ml.m5.12xlarge",
+            id="unknown-instance-size",
+        ),
+        pytest.param(
+            {"realtime.variants.0.model": "ghost"}, "model 'ghost' is not one of inference.models", id="unknown-model"
+        ),
+        pytest.param(
+            {"realtime.deployment": {"mode": "rolling"}},
+            "rolling cannot update an endpoint with 2 variants: \"If you're doing a rolling deployment, there are "
+            'additional feature-based exclusions: Serverless inference endpoints, Multi-variant inference endpoints"',
+            id="rolling-with-two-variants",
+        ),
+        pytest.param(
+            {"realtime.variants.0.instance_type": "ml.inf1.xlarge", "realtime.shadow_variants": []},
+            "canary deployment guardrails cannot be used with Inf1 instances",
+            id="canary-on-inf1",
+        ),
+        pytest.param(
+            {"realtime.shadow_variants.0.instance_type": "ml.inf1.xlarge"},
+            "shadow tests cannot run on Inf1 instances",
+            id="shadow-on-inf1",
+        ),
+        pytest.param(
+            {"serverless.model": "champion"},
+            "Serverless Inference does not support VPC configuration, network isolation",
+            id="serverless-with-isolation",
+        ),
+        pytest.param(
+            {"realtime.variants.0.model": "open-model"},
+            "model 'open-model' runs without network isolation; the real-time endpoint serves only isolated models",
+            id="realtime-without-isolation",
+        ),
+        pytest.param(
+            {"models.0.image_family": "sklearn"},
+            "network_isolation is true but Scikit-learn containers do not support network isolation",
+            id="isolation-with-sklearn",
+        ),
+        pytest.param(
+            {"models.0.image_family": "pytorch"},
+            "PyTorch containers do not support network isolation",
+            id="isolation-with-pytorch",
+        ),
+        pytest.param(
+            {"models.2.network_isolation_exception": None},
+            "network_isolation: false needs network_isolation_exception",
+            id="exception-without-reason",
+        ),
+        pytest.param(
+            {"asynchronous.model": "open-model"},
+            "inference.asynchronous.model 'open-model' must run with network isolation",
+            id="async-open",
+        ),
+        pytest.param(
+            {"pipeline.enabled": True, "pipeline.model": None},
+            "inference.pipeline.model must name one of inference.models",
+            id="pipeline-without-model",
+        ),
+        pytest.param({"realtime": None}, "inference.realtime: required when inference is enabled", id="no-realtime"),
+    ],
+)
+def test_invalid_inference_setups_are_refused(changes, expected):
+    assert expected in problems(config(**changes))
+
+
+def test_documented_limitations_cite_their_source():
+    assert GUARDRAILS_DOC in problems(config(**{"realtime.deployment": {"mode": "rolling"}}))
+    assert SHADOW_DOC in problems(config(**{"realtime.shadow_variants.0.instance_type": "ml.inf1.xlarge"}))
+    assert SERVERLESS_DOC in problems(config(**{"serverless.model": "champion"}))
+
+
+def test_rolling_is_allowed_on_a_single_variant():
+    single = config(**{"realtime.deployment": {"mode": "rolling"}})
+    single["realtime"]["variants"] = single["realtime"]["variants"][:1]
+    InferenceConfig.model_validate(single)
+
+
+def test_e5_high_availability_needs_two_instances_everywhere():
+    message = problems(config(high_availability=True))
+    assert (
+        "inference.realtime.variants[0]: high_availability needs min_capacity and initial_instance_count of at least 2"
+        in message
+    )
+    assert "inference.pipeline.instance_count must be at least 2 with high_availability (E5)" in message
+
+
+def test_every_problem_is_reported_together():
+    message = problems(config(**{"realtime.variants.0.weight": -1, "realtime.variants.1.instance_type": "ml.x9.large"}))
+    assert "weights must not be negative" in message and "instance family ml.x9" in message
+
+
+def test_profiles_deploy_every_inference_option():
+    from config import load_config
+
+    for name in ("sandbox", "production"):
+        inference = load_config(name).inference
+        assert inference.enabled and inference.realtime.shadow_variants
+        assert inference.serverless.enabled and inference.asynchronous.enabled and inference.pipeline.enabled
+        assert inference.api.enabled
+    assert load_config("production").inference.high_availability
