@@ -35,11 +35,20 @@ def _type_name(annotation: object) -> str:
 
 
 def _bounds(field) -> str:
-    low = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
-    high = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
-    if low is None and high is None:
+    """' 1-20' for ge/le, with '>' or '<' marking an exclusive bound (' >0.5-1.0')."""
+    low = high = ""
+    for m in field.metadata:
+        if isinstance(m, annotated_types.Ge):
+            low = str(m.ge)
+        elif isinstance(m, annotated_types.Gt):
+            low = f">{m.gt}"
+        elif isinstance(m, annotated_types.Le):
+            high = str(m.le)
+        elif isinstance(m, annotated_types.Lt):
+            high = f"<{m.lt}"
+    if not (low or high):
         return ""
-    return f" {'' if low is None else low}-{'' if high is None else high}"
+    return f" {low}-{high}"
 
 
 def _default(field) -> str:
@@ -56,11 +65,20 @@ def rows(model: type[BaseModel] = ProjectConfig, prefix: str = "") -> list[str]:
         annotation = field.annotation
         section = _unwrap(annotation)
         if isinstance(section, type) and issubclass(section, BaseModel):
-            is_list = typing.get_origin(annotation) is list
-            kind = "list of sections" if is_list else "section" if section is annotation else "section or null"
-            default = "required" if field.is_required() else ("`[]`" if is_list else "defaults below")
+            origin = typing.get_origin(annotation)
+            if origin is dict:
+                keys = _type_name(typing.get_args(annotation)[0])
+                kind, below = f"map of {keys} to sections", f"{prefix}{name}.<name>."
+                default = f"`{json.dumps(sorted(field.default_factory()))}`" if field.default_factory else "`{}`"
+            elif origin is list:
+                kind, below = "list of sections", f"{prefix}{name}[]."
+                default = "required" if field.is_required() else "`[]`"
+            else:
+                kind = "section" if section is annotation else "section or null"
+                below = f"{prefix}{name}."
+                default = "required" if field.is_required() else "defaults below"
             lines.append(f"| `{prefix}{name}` | {kind} | {default} | {field.description} |")
-            lines += rows(section, f"{prefix}{name}{'[]' if is_list else ''}.")
+            lines += rows(section, below)
             continue
         kind = f"{_type_name(annotation)}{_bounds(field)}"
         lines.append(f"| `{prefix}{name}` | {kind} | {_default(field)} | {field.description} |")

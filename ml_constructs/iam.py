@@ -42,6 +42,12 @@ class ManagedPolicyRole(iam.Role):
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.grants_policy)
 
 
+def this_region_arn(scope: Construct, service: str, resource: str) -> str:
+    """An ARN of `service` in the stack's account and region (wildcards in `resource` allowed)."""
+    stack = cdk.Stack.of(scope)
+    return f"arn:{stack.partition}:{service}:{stack.region}:{stack.account}:{resource}"
+
+
 class Statements:
     """Allow statements written with the reason for any wildcard beside them.
 
@@ -69,3 +75,95 @@ class Statements:
 
     def acknowledge(self, policy: cdk.CfnResource) -> None:
         acknowledge_wildcards(policy, self._reasons)
+
+
+def allow_sagemaker_execution(grants: Statements, scope: Construct) -> None:
+    """What every SageMaker execution role of the project needs to run in the private subnets.
+
+    Logs and metrics under SageMaker's own names, image pulls from the AWS-owned registries
+    of this region, and the network interfaces VPC-mode jobs, models and apps use.
+    """
+    stack = cdk.Stack.of(scope)
+    grants.allow(
+        "SageMakerLogs",
+        ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+        [this_region_arn(scope, "logs", "log-group:/aws/sagemaker/*")],
+        wildcard_reason="SageMaker names each job's, endpoint's and app's log group under /aws/sagemaker/ at run "
+        "time; the role can write only there, in this account and region.",
+    )
+    grants.allow(
+        "SageMakerMetrics",
+        ("cloudwatch:PutMetricData",),
+        ["*"],
+        {"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
+        wildcard_reason="cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to "
+        "SageMaker's namespaces by condition.",
+    )
+    grants.allow(
+        "RegistryLogin",
+        ("ecr:GetAuthorizationToken",),
+        ["*"],
+        wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (registry login).",
+    )
+    grants.allow(
+        "PullImages",
+        ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
+        [f"arn:{stack.partition}:ecr:{stack.region}:*:repository/*"],
+        wildcard_reason="SageMaker's built-in, framework and Model Monitor images live in AWS-owned accounts that "
+        "differ by region; pulls are read-only and only in this region.",
+    )
+    grants.allow(
+        "VpcNetworkInterfaces",
+        SAGEMAKER_VPC_ACTIONS,
+        ["*"],
+        wildcard_reason="The EC2 network-interface actions SageMaker needs to place VPC-mode jobs, models and apps "
+        "in the private subnets (SageMaker Developer Guide, 'Give SageMaker access to resources in your Amazon "
+        "VPC'); the Describe actions have no resource-level permissions and SageMaker creates the interfaces with "
+        "generated ids.",
+    )
+
+
+class SageMakerExecutionRole(ManagedPolicyRole):
+    """A role SageMaker assumes, for this account only, to run the project's jobs, models or apps.
+
+    It starts with what every such role needs in the private subnets (allow_sagemaker_execution);
+    `statements` adds the rest, each wildcard with its reason.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        description: str,
+        policy_description: str,
+        role_name: str | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(scope).account}},
+            ),
+            description=description,
+            policy_description=policy_description,
+        )
+        self.statements = Statements(self.add_to_principal_policy)
+        allow_sagemaker_execution(self.statements, self)
+
+    def use_data_key(self, key_arn: str) -> None:
+        """Encrypt and decrypt with the data key, and let SageMaker attach it to volumes (grants
+        for AWS resources only) of the jobs, models and apps this role runs (N11)."""
+        self.statements.allow(
+            "DataKeyForVolumesAndOutputs",
+            ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+            [key_arn],
+        )
+        self.statements.allow(
+            "DataKeyGrantsForSageMakerVolumes",
+            ("kms:CreateGrant",),
+            [key_arn],
+            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        )

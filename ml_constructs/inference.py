@@ -15,7 +15,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as assets
@@ -24,7 +23,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_constructs.acknowledgments import acknowledge_compliance
-from ml_constructs.iam import SAGEMAKER_VPC_ACTIONS, ManagedPolicyRole, Statements
+from ml_constructs.iam import SageMakerExecutionRole
 from ml_constructs.variant_scaling import (
     ENDPOINT_NAMESPACE,
     ScaledVariant,
@@ -58,54 +57,14 @@ class InferenceRole(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, role_name: str) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        self.role = ManagedPolicyRole(
+        self.role = SageMakerExecutionRole(
             self,
             "Role",
             role_name=role_name,
-            assumed_by=iam.ServicePrincipal(
-                "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
             description="SageMaker models, endpoints and monitoring jobs of the inference stack",
             policy_description="Inference: shipped artifacts, inference bucket, data key, images, VPC",
         )
-        self.grants = Statements(self.role.add_to_principal_policy)
-        region = stack.region
-        self.grants.allow(
-            "SageMakerLogs",
-            ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
-            [f"arn:{stack.partition}:logs:{region}:{stack.account}:log-group:/aws/sagemaker/*"],
-            wildcard_reason="SageMaker names each endpoint's and job's log group under /aws/sagemaker/ at run time.",
-        )
-        self.grants.allow(
-            "SageMakerMetrics",
-            ("cloudwatch:PutMetricData",),
-            ["*"],
-            {"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
-            wildcard_reason="cloudwatch:PutMetricData has no resource-level permissions; limited to SageMaker's "
-            "namespaces.",
-        )
-        self.grants.allow(
-            "RegistryLogin",
-            ("ecr:GetAuthorizationToken",),
-            ["*"],
-            wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (registry login).",
-        )
-        self.grants.allow(
-            "PullImages",
-            ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
-            [f"arn:{stack.partition}:ecr:{region}:*:repository/*"],
-            wildcard_reason="SageMaker's algorithm and Model Monitor images live in AWS-owned accounts that differ by "
-            "region; pulls are read-only and only in this region.",
-        )
-        self.grants.allow(
-            "VpcNetworkInterfaces",
-            SAGEMAKER_VPC_ACTIONS,
-            ["*"],
-            wildcard_reason="The EC2 network-interface actions SageMaker needs to attach models and monitoring jobs "
-            "to the private subnets (VPC access); Describe calls have no resource-level permissions and SageMaker "
-            "creates the interfaces with generated ids.",
-        )
+        self.grants = self.role.statements
 
     def read(self, sid: str, *items: assets.Asset) -> None:
         self.grants.allow(sid, ("s3:GetObject",), [a.bucket.arn_for_objects(a.s3_object_key) for a in items])
@@ -122,17 +81,7 @@ class InferenceRole(Construct):
             "named by SageMaker per request and per job.",
         )
         self.grants.allow("ListInferenceBucket", ("s3:ListBucket", "s3:GetBucketLocation"), [output_bucket.bucket_arn])
-        self.grants.allow(
-            "DataKeyForVolumesAndOutputs",
-            ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
-            [data_key.key_arn],
-        )
-        self.grants.allow(
-            "DataKeyGrantsForSageMakerVolumes",
-            ("kms:CreateGrant",),
-            [data_key.key_arn],
-            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        )
+        self.role.use_data_key(data_key.key_arn)
         if topics:
             self.grants.allow("PublishInferenceNotifications", ("sns:Publish",), [t.topic_arn for t in topics])
         self.grants.acknowledge(self.role.grants_policy.node.default_child)

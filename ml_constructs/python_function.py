@@ -19,6 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ml_constructs.acknowledgments import (
@@ -75,7 +76,8 @@ def python_function(
     log_retention: int,
     timeout: cdk.Duration,
     reserved_concurrency: int,
-    no_dead_letter_queue: str,
+    no_dead_letter_queue: str | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
     network: PrivateSubnets | None = None,
     outside_vpc: str | None = None,
     memory_size: int = 256,
@@ -86,12 +88,15 @@ def python_function(
 ) -> PythonFunction:
     """Add `Logs`, `Role`, `Function` (and `SecurityGroup` with `network`) to `scope`.
 
-    `no_dead_letter_queue` says why failed invocations need no dead-letter queue (how the
-    invoker sees failures); `outside_vpc` says why a function without `network` stays out of
-    the VPC. Grants go through the returned `grants`, with the reason for any wildcard.
+    An asynchronously invoked function gets `dead_letter_queue`; for any other,
+    `no_dead_letter_queue` says why failed invocations need none (how the invoker sees
+    failures). `outside_vpc` says why a function without `network` stays out of the VPC.
+    Grants go through the returned `grants`, with the reason for any wildcard.
     """
     if (network is None) == (outside_vpc is None):
         raise ValueError("give either network (private subnets) or outside_vpc (the reason to stay out)")
+    if (dead_letter_queue is None) == (no_dead_letter_queue is None):
+        raise ValueError("give either dead_letter_queue or no_dead_letter_queue (why none is needed)")
     log_group = EncryptedLogGroup(
         scope, "Logs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
     ).log_group
@@ -122,6 +127,13 @@ def python_function(
             "AWSLambdaVPCAccessExecutionRole); EC2 grants no resource-level permission for the Describe call and "
             "the interfaces get generated ids.",
         )
+    if dead_letter_queue is not None and dead_letter_queue.encryption_master_key is not None:
+        # Lambda sends failed events to the queue as the function's role; SQS encrypts them with this key.
+        grants.allow(
+            "EncryptDeadLetters",
+            ("kms:GenerateDataKey", "kms:Decrypt"),
+            [dead_letter_queue.encryption_master_key.key_arn],
+        )
     function = lambda_.Function(
         scope,
         "Function",
@@ -140,6 +152,7 @@ def python_function(
         security_groups=[security_group] if security_group else None,
         environment=dict(environment) if environment else None,
         tracing=tracing,
+        dead_letter_queue=dead_letter_queue,
     )
     resource = function.node.default_child
     drop_redundant_dependency(resource, role.node.default_child)
@@ -153,6 +166,7 @@ def python_function(
     else:
         acknowledge_compliance(resource, "LambdaInsideVPC", outside_vpc)
         acknowledge(resource, f"{CONTROL_TOWER}lambda_inside_vpc_check", outside_vpc)
-    for pack in (HIPAA, NIST):
-        acknowledge(resource, f"{pack}LambdaDLQ", no_dead_letter_queue)
+    if no_dead_letter_queue is not None:
+        for pack in (HIPAA, NIST):
+            acknowledge(resource, f"{pack}LambdaDLQ", no_dead_letter_queue)
     return PythonFunction(function, role, grants, log_group, security_group)

@@ -9,8 +9,13 @@ the ones excluded below with their reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+# The request tag a pipeline job carries when its step is a declared isolation exception (M2).
+ISOLATION_EXCEPTION_TAG = "network-isolation-exception"
 
 # CreateEndpointConfig accepts sagemaker:VpcSubnets and sagemaker:NetworkIsolation only for
 # inference components with their own VPC settings; ordinary endpoint configs inherit both
@@ -71,22 +76,49 @@ REQUIRE_VOLUME_KMS = tuple(
 )
 
 
-def guardrail_statements() -> list[iam.PolicyStatement]:
-    """The N8 deny statements, each naming the control a request left out."""
+def guardrail_statements(
+    isolation_exceptions: Mapping[str, Sequence[str]] | None = None,
+) -> list[iam.PolicyStatement]:
+    """The N8 deny statements, each naming the control a request left out.
+
+    `isolation_exceptions` maps a Create action to the values of the ISOLATION_EXCEPTION_TAG
+    request tag that may skip network isolation for it: one declared step of a pipeline, not
+    the role's other jobs of the same kind, and no other action.
+    """
+    exceptions = {action: sorted(values) for action, values in sorted((isolation_exceptions or {}).items())}
+    unknown = set(exceptions) - set(REQUIRE_NETWORK_ISOLATION)
+    if unknown:
+        raise ValueError(f"no isolation guardrail to except for {sorted(unknown)}")
 
     def deny(sid: str, actions: tuple[str, ...], conditions: dict) -> iam.PolicyStatement:
         return iam.PolicyStatement(
             sid=sid, effect=iam.Effect.DENY, actions=list(actions), resources=["*"], conditions=conditions
         )
 
-    return [
-        deny("DenyWithoutVpcSubnets", REQUIRE_VPC, {"Null": {"sagemaker:VpcSubnets": "true"}}),
-        # Absent means SageMaker's default, which is "off" for both flags: BoolIfExists denies it.
+    # Absent means SageMaker's default, which is "off" for both flags: BoolIfExists denies it.
+    without_isolation = {"BoolIfExists": {"sagemaker:NetworkIsolation": "false"}}
+    isolation = [
         deny(
             "DenyWithoutNetworkIsolation",
-            REQUIRE_NETWORK_ISOLATION,
-            {"BoolIfExists": {"sagemaker:NetworkIsolation": "false"}},
-        ),
+            tuple(a for a in REQUIRE_NETWORK_ISOLATION if a not in exceptions),
+            without_isolation,
+        )
+    ]
+    isolation += [
+        deny(
+            f"DenyWithoutNetworkIsolationExceptDeclared{action.split(':')[1]}",
+            (action,),
+            {
+                **without_isolation,
+                # A request without the tag, or with another value, is still denied.
+                "StringNotEquals": {f"aws:RequestTag/{ISOLATION_EXCEPTION_TAG}": values},
+            },
+        )
+        for action, values in exceptions.items()
+    ]
+    return [
+        deny("DenyWithoutVpcSubnets", REQUIRE_VPC, {"Null": {"sagemaker:VpcSubnets": "true"}}),
+        *isolation,
         deny(
             "DenyWithoutInterContainerEncryption",
             REQUIRE_INTER_CONTAINER_ENCRYPTION,
@@ -122,13 +154,19 @@ class SageMakerGuardrailPolicy(Construct):
     notebook with internet or root access.
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        isolation_exceptions: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
             description="N8 guardrails: deny SageMaker Create calls without VPC, isolation, encryption and KMS",
-            statements=guardrail_statements(),
+            statements=guardrail_statements(isolation_exceptions),
         )
 
     def attach_to(self, *roles: iam.IRole) -> None:

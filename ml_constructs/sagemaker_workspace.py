@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_constructs.acknowledgments import acknowledge_imported_reference, is_imported
-from ml_constructs.iam import SAGEMAKER_VPC_ACTIONS, ManagedPolicyRole, Statements
+from ml_constructs.iam import SageMakerExecutionRole, Statements, this_region_arn
 from ml_constructs.sagemaker_guardrails import SageMakerGuardrailPolicy
 
 RUNTIME = Path(__file__).resolve().parent / "runtime"
@@ -63,11 +63,6 @@ WORKSPACE_SAGEMAKER_ACTIONS = (
 )
 
 
-def _this_region_arn(scope: Construct, service: str, resource: str) -> str:
-    stack = cdk.Stack.of(scope)
-    return f"arn:{stack.partition}:{service}:{stack.region}:{stack.account}:{resource}"
-
-
 class WorkspaceExecutionRole(Construct):
     """The role notebooks, Studio apps and the jobs they start run as (N8).
 
@@ -85,17 +80,13 @@ class WorkspaceExecutionRole(Construct):
         data_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        self.role = ManagedPolicyRole(
+        self.role = SageMakerExecutionRole(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal(
-                "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
             description="SageMaker execution role of the workspace: notebooks, Studio and their jobs",
             policy_description="Workspace execution role: project buckets and key, SageMaker jobs in the VPC",
         )
-        grants = Statements(self.role.add_to_principal_policy)
+        grants = self.role.statements
         grants.allow(
             "ProjectBucketObjects",
             OBJECT_ACTIONS,
@@ -104,56 +95,11 @@ class WorkspaceExecutionRole(Construct):
             "run time; the buckets admit requests only through the VPC endpoint.",
         )
         grants.allow("ProjectBuckets", BUCKET_ACTIONS, [b.bucket_arn for b in read_write_buckets])
-        grants.allow(
-            "DataKey", ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"), [data_key.key_arn]
-        )
-        grants.allow(
-            "DataKeyGrantsForSageMakerVolumes",
-            ("kms:CreateGrant",),
-            [data_key.key_arn],
-            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        )
-        grants.allow(
-            "SageMakerLogs",
-            ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
-            [_this_region_arn(self, "logs", "log-group:/aws/sagemaker/*")],
-            wildcard_reason="SageMaker names each job's log group under /aws/sagemaker/ at run time; "
-            "the role can write only there, in this account and region.",
-        )
-        grants.allow(
-            "SageMakerMetrics",
-            ("cloudwatch:PutMetricData",),
-            ["*"],
-            {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-            wildcard_reason="cloudwatch:PutMetricData has no resource-level permissions; the statement "
-            "is limited to the /aws/sagemaker/ namespaces by condition.",
-        )
-        grants.allow(
-            "RegistryLogin",
-            ("ecr:GetAuthorizationToken",),
-            ["*"],
-            wildcard_reason="ecr:GetAuthorizationToken has no resource-level permissions (registry login).",
-        )
-        grants.allow(
-            "PullImages",
-            ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
-            [f"arn:{stack.partition}:ecr:{stack.region}:*:repository/*"],
-            wildcard_reason="SageMaker's built-in and framework images live in AWS-owned accounts that "
-            "differ by region; pulls are read-only and only in this region.",
-        )
-        grants.allow(
-            "JobNetworkInterfaces",
-            SAGEMAKER_VPC_ACTIONS,
-            ["*"],
-            wildcard_reason="The EC2 network-interface actions SageMaker needs to place VPC-mode jobs in "
-            "the private subnets (SageMaker Developer Guide, 'Give SageMaker access to resources in your "
-            "Amazon VPC'); the Describe actions have no resource-level permissions and SageMaker creates "
-            "the interfaces with generated ids.",
-        )
+        self.role.use_data_key(data_key.key_arn)
         grants.allow(
             "SageMakerWorkInThisAccount",
             WORKSPACE_SAGEMAKER_ACTIONS,
-            [_this_region_arn(self, "sagemaker", "*")],
+            [this_region_arn(self, "sagemaker", "*")],
             wildcard_reason="Listed SageMaker job, model, notebook and Studio app actions on this "
             "account's and region's resources, whose names users choose; how jobs may be created is "
             "enforced by the N8 guardrail denies attached to this role.",
@@ -209,7 +155,7 @@ class DataScientistRoles(Construct):
             "scientist acts on their own.",
         )
         own_only = "Requires sagemaker:ResourceTag/owner to equal the caller's aws:PrincipalTag/owner (N9)."
-        notebooks = _this_region_arn(self, "sagemaker", "notebook-instance/*")
+        notebooks = this_region_arn(self, "sagemaker", "notebook-instance/*")
         access.allow(
             "OperateOwnNotebooks",
             ("sagemaker:StartNotebookInstance", "sagemaker:StopNotebookInstance"),
@@ -219,7 +165,7 @@ class DataScientistRoles(Construct):
         )
         url_targets = [("Notebook", "sagemaker:CreatePresignedNotebookInstanceUrl", notebooks)]
         if studio_domain_id is not None:
-            profiles = _this_region_arn(self, "sagemaker", f"user-profile/{studio_domain_id}/*")
+            profiles = this_region_arn(self, "sagemaker", f"user-profile/{studio_domain_id}/*")
             url_targets.append(("StudioProfile", "sagemaker:CreatePresignedDomainUrl", profiles))
         url_reason = (
             "Requires the resource's owner tag to equal the caller's principal tag, and the request to "
@@ -241,7 +187,7 @@ class DataScientistRoles(Construct):
                     {**owned, "IpAddress": {"aws:SourceIp": list(source_cidrs)}},
                     wildcard_reason=url_reason,
                 )
-        sagemaker_resources = _this_region_arn(self, "sagemaker", "*")
+        sagemaker_resources = this_region_arn(self, "sagemaker", "*")
         access.allow(
             "CreateWorkTaggedAsOwn",
             (
@@ -286,7 +232,7 @@ class DataScientistRoles(Construct):
         access.allow(
             "ReadSageMakerLogs",
             ("logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"),
-            [_this_region_arn(self, "logs", "log-group:/aws/sagemaker/*")],
+            [this_region_arn(self, "logs", "log-group:/aws/sagemaker/*")],
             wildcard_reason="Read-only access to SageMaker's own log groups, named per job at run time.",
         )
         access.acknowledge(self.access_policy.node.default_child)

@@ -173,12 +173,12 @@ def test_n8_execution_role_is_scoped_to_project_buckets_and_key(profile):
     sids = by_sid(policy["Properties"]["PolicyDocument"])
     objects = sids["ProjectBucketObjects"]["Resource"]
     assert len(objects) == 2 and all(imported(r["Fn::Join"][1][0], "Bucket") for r in objects)
-    assert all(imported(r, "DataKey") for r in as_list(sids["DataKey"]["Resource"]))
+    assert all(imported(r, "DataKey") for r in as_list(sids["DataKeyForVolumesAndOutputs"]["Resource"]))
     assert sids["DataKeyGrantsForSageMakerVolumes"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     for statement in statements(policy["Properties"]["PolicyDocument"]):
         assert not any(a.endswith(":*") or a == "*" for a in as_list(statement["Action"])), statement["Sid"]
         if statement["Resource"] == "*":
-            assert statement["Sid"] in {"SageMakerMetrics", "RegistryLogin", "JobNetworkInterfaces"}
+            assert statement["Sid"] in {"SageMakerMetrics", "RegistryLogin", "VpcNetworkInterfaces"}
 
 
 def test_n8_execution_role_trusts_sagemaker_of_this_account_only(profile):
