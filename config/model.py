@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator, 
 
 from config.base import CronSchedule, InstanceType, Name, SourceCidr, StrictModel, VpcCidr
 from config.inference import InferenceConfig
+from config.pipelines import PipelinesConfig
 
 # CloudWatch Logs accepts only these retention periods. Values below one year are not
 # offered: the Control Tower proactive control CT.CLOUDWATCH.PR.2 requires at least 365
@@ -542,6 +543,9 @@ class ProjectConfig(StrictModel):
     ingestion: IngestionConfig = Field(
         default_factory=IngestionConfig, description="Streaming ingestion lake (I1-I11)."
     )
+    pipelines: PipelinesConfig = Field(
+        default_factory=PipelinesConfig, description="Training pipeline, model registry, approval path (M1-M7)."
+    )
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig, description="Detective controls (G1).")
     deploy: DeployConfig = Field(default_factory=DeployConfig, description="Deployment settings.")
 
@@ -564,6 +568,24 @@ class ProjectConfig(StrictModel):
                 f"project_name and profile are too long together ({len(self.project_name)} + "
                 f"{len(self.profile)} characters): bucket names <project>-<profile>-<purpose>-<account>-"
                 f"<region> would exceed S3's 63; shorten them by {longest - 63}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _approved_models_have_somewhere_to_go(self) -> ProjectConfig:
+        deployment = self.pipelines.deploy_on_approval
+        if not (self.pipelines.enabled and deployment.enabled):
+            return self
+        if not self.inference.enabled:
+            raise ValueError(
+                "pipelines.deploy_on_approval needs inference.enabled (it deploys approved models to the real-time "
+                "endpoint); turn one on or set pipelines.deploy_on_approval.enabled: false"
+            )
+        variants = [v.name for v in self.inference.realtime.variants]
+        if deployment.variant not in variants:
+            raise ValueError(
+                f"pipelines.deploy_on_approval.variant {deployment.variant!r} is not a variant of the real-time "
+                f"endpoint ({', '.join(variants)})"
             )
         return self
 

@@ -10,7 +10,8 @@ SageMaker's built-in XGBoost container (image version 3.0-5, XGBoost 3.0.5) load
 post-processing code (models/code) is packed the way framework containers expect it
 (code/ inside the archive). Archives are written with fixed timestamps, owners and order,
 so the same inputs give the same bytes. Also writes the Model Monitor constraints baseline
-(models/baseline/constraints.json) from the training data's schema.
+(models/baseline/constraints.json) from the training data's schema, and the training
+pipeline's sample input (models/data/sessions.csv), drawn from the same process.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ MODELS = ROOT / "models"
 ARTIFACTS = MODELS / "artifacts"
 CODE = MODELS / "code"
 BASELINE = MODELS / "baseline"
+DATA = MODELS / "data"
 XGBOOST_VERSION = "3.0.5"  # the library inside the sagemaker-xgboost:3.0-5 image
 
 
@@ -122,10 +124,19 @@ def constraints() -> dict:
     }
 
 
+def sample_sessions(rows: int = 5000, seed: int = 23) -> bytes:
+    """The training pipeline's default input: fresh sessions from the same process, with a header."""
+    features, label = dataset(rows, seed)
+    lines = [",".join((*FEATURES, "purchased"))]
+    lines += [",".join((*(repr(float(v)) for v in row), str(int(y)))) for row, y in zip(features, label, strict=True)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 def outputs() -> dict[Path, bytes]:
     files = {ARTIFACTS / f"{spec.name}.tar.gz": tar_gz({"xgboost-model": train(spec)}) for spec in SPECS}
     for step in ("preprocess", "postprocess"):
         files[ARTIFACTS / f"{step}.tar.gz"] = tar_gz({f"code/{step}.py": (CODE / f"{step}.py").read_bytes()})
+    files[DATA / "sessions.csv"] = sample_sessions()
     files[BASELINE / "constraints.json"] = (json.dumps(constraints(), indent=2, sort_keys=True) + "\n").encode()
     return files
 

@@ -24,11 +24,14 @@ def _profile_fields() -> str:
 
 def _interface_endpoints() -> str:
     from ml_constructs.private_network import INTERFACE_ENDPOINTS
+    from stacks.inference import InferenceStack
+    from stacks.ingestion import IngestionStack
     from stacks.network import NetworkStack
+    from stacks.pipelines import PipelinesStack
     from stacks.workspace import WorkspaceStack
 
     needed_by = {}
-    for stack in (NetworkStack, WorkspaceStack):
+    for stack in (NetworkStack, WorkspaceStack, InferenceStack, IngestionStack, PipelinesStack):
         for name in stack.INTERFACE_ENDPOINTS:
             needed_by.setdefault(name, []).append(stack.__name__.removesuffix("Stack"))
     rows = ["| Endpoint | Service name | Created for | Endpoint policy | What it is for |", "|---|---|---|---|---|"]

@@ -16,6 +16,7 @@ from stacks.ingestion import IngestionStack
 from stacks.lake import LakeStack
 from stacks.naming import stack_name
 from stacks.network import NetworkStack
+from stacks.pipelines import PipelinesStack
 from stacks.security_baseline import SecurityBaselineStack
 from stacks.workspace import WorkspaceStack
 
@@ -31,6 +32,7 @@ class Platform:
     inference: InferenceStack | None
     lake: LakeStack | None
     ingestion: IngestionStack | None
+    pipelines: PipelinesStack | None
     governance: GovernanceStack | None
 
     def all(self) -> list[cdk.Stack]:
@@ -42,6 +44,7 @@ class Platform:
             self.inference,
             self.lake,
             self.ingestion,
+            self.pipelines,
             self.governance,
         )
         return [s for s in stacks if s]
@@ -56,6 +59,8 @@ def endpoint_needs(config: ProjectConfig) -> dict[str, list[str]]:
         consumers.append(("InferenceStack", InferenceStack.INTERFACE_ENDPOINTS))
     if config.ingestion.enabled:
         consumers.append(("IngestionStack", IngestionStack.INTERFACE_ENDPOINTS))
+    if config.pipelines.enabled:
+        consumers.append(("PipelinesStack", PipelinesStack.INTERFACE_ENDPOINTS))
     needs: dict[str, list[str]] = {}
     for stack, endpoints in consumers:
         for endpoint in endpoints:
@@ -166,6 +171,18 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
             network=network,
             lake=lake,
         )
+    pipelines = None
+    if config.pipelines.enabled:
+        pipelines = stack(
+            PipelinesStack,
+            "Pipelines",
+            "pipelines",
+            "SageMaker training pipeline, model registry, approval path (M1-M7)",
+            security=security,
+            network=network,
+            data=data,
+            inference=inference,
+        )
     governance = None
     if config.governance.config_rules:
         governance = stack(GovernanceStack, "Governance", "governance", "AWS Config rules for SageMaker (G1)")
@@ -177,6 +194,7 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
         inference=inference,
         lake=lake,
         ingestion=ingestion,
+        pipelines=pipelines,
         governance=governance,
     )
     for stack in platform.all():

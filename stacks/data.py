@@ -8,7 +8,7 @@ from constructs import Construct
 
 from config.model import ProjectConfig
 from ml_constructs.secure_bucket import SecureBucket
-from stacks.naming import bucket_name, deploy_role_arn, inference_role_name, role_arn
+from stacks.naming import bucket_name, deploy_role_arn, inference_role_name, pipeline_role_name, role_arn
 from stacks.network import NetworkStack
 from stacks.security_baseline import SecurityBaselineStack, removal_policy
 
@@ -51,7 +51,10 @@ class DataStack(cdk.Stack):
             return bucket
 
         self.datasets = data_bucket("Datasets", "datasets").bucket
-        self.artifacts = data_bucket("Artifacts", "artifacts").bucket
+        # The training pipeline reads its evaluation report (and registers models) from SageMaker's
+        # service with its execution role, not through this VPC: that named role is the exception.
+        pipeline_readers = (role_arn(self, pipeline_role_name(config)),) if config.pipelines.enabled else ()
+        self.artifacts = data_bucket("Artifacts", "artifacts", pipeline_readers).bucket
         self.inference: s3.IBucket | None = None
         if config.inference.enabled:
             # SageMaker hosting writes data capture and asynchronous results with the endpoints'

@@ -56,3 +56,15 @@ def firehose_role_name(config: ProjectConfig) -> str:
 
 def inference_role_name(config: ProjectConfig) -> str:
     return f"{resource_prefix(config)}inference-execution"
+
+
+def pipeline_role_name(config: ProjectConfig) -> str:
+    return f"{resource_prefix(config)}pipeline-execution"
+
+
+def training_pipeline_name(config: ProjectConfig) -> str:
+    return f"{resource_prefix(config)}training"
+
+
+def model_package_group_name(config: ProjectConfig) -> str:
+    return f"{resource_prefix(config)}purchase-propensity"

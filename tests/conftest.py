@@ -114,7 +114,9 @@ def variant(synth, sandbox) -> Assembly:
     an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped;
     for the lake: no Kinesis stream (Direct PUT), arrival-time partitions, catalog encryption
     left to another stack, no Glacier transition; for inference: another region (eu-west-1),
-    linear traffic shifting, a regional API behind AWS WAF, no shadow variant.
+    linear traffic shifting, a regional API behind AWS WAF, no shadow variant; for the training
+    pipeline: feature preparation declared unable to run isolated, on-demand training, no batch
+    transform, no deployment on approval.
     """
     config = with_changes(
         sandbox.config,
@@ -136,6 +138,16 @@ def variant(synth, sandbox) -> Assembly:
             "inference.realtime.shadow_variants": [],
             "inference.api.access": "regional",
             "inference.api.waf": True,
+            "pipelines.steps": {
+                "prepare": {
+                    "network_isolation": False,
+                    "network_isolation_exception": "Feature preparation reads a partner's reference data "
+                    "from its HTTPS API (an example of a step that needs the network).",
+                }
+            },
+            "pipelines.training.spot": False,
+            "pipelines.transform.enabled": False,
+            "pipelines.deploy_on_approval.enabled": False,
         },
     )
     return synth(config, "variant")

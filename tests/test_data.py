@@ -78,4 +78,7 @@ def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_on
             if bucket_id.startswith("Inference"):
                 # SageMaker hosting writes captures and async results from its service, as this role.
                 expected.add(f"arn:aws:iam::<AWS::AccountId>:role/{prefix}inference-execution")
+            if bucket_id.startswith("Artifacts"):
+                # SageMaker Pipelines reads the evaluation report from its service, as this role (M1).
+                expected.add(f"arn:aws:iam::<AWS::AccountId>:role/{prefix}pipeline-execution")
             assert set(exempt) == expected, assembly.config.profile

@@ -151,8 +151,8 @@ def test_n2_explicit_endpoint_list_must_cover_the_stacks(sandbox):
         interface_endpoints(short)
     assert "network.interface_endpoints: 'studio' is missing; WorkspaceStack needs it" in caught.value.problems
     assert (
-        "network.interface_endpoints: 'ecr.dkr' is missing; NetworkStack, WorkspaceStack, InferenceStack needs it"
-        in caught.value.problems
+        "network.interface_endpoints: 'ecr.dkr' is missing; NetworkStack, WorkspaceStack, InferenceStack, "
+        "PipelinesStack needs it" in caught.value.problems
     )
     full = with_changes(sandbox.config, **{"network.interface_endpoints": sorted(endpoint_needs(sandbox.config))})
     assert interface_endpoints(full) == sorted(endpoint_needs(sandbox.config))

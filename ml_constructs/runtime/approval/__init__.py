@@ -1,0 +1,1 @@
+"""Lambda behind the model-approval path (pattern M6)."""
