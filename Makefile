@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Belt and braces with cdk.json: the CLI opens no telemetry or notices connection.
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: synth test docs lint format setup clean
+.PHONY: synth test bench docs lint format setup clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -35,6 +35,10 @@ synth: setup
 ## Run the test suite (synthesizes each profile once per session).
 test: setup
 	$(PY) -m pytest
+
+## What the training pipeline's definition adds to a synth (measured, not asserted by the tests).
+bench: setup
+	$(PY) -m scripts.benchmark --profile $(PROFILE)
 
 ## Lint and format checks (also run by the tests); `make format` fixes what it can.
 lint: setup
