@@ -22,6 +22,7 @@ from ml_constructs.acknowledgments import (
     acknowledge,
     acknowledge_compliance,
 )
+from ml_constructs.iam import this_region_arn
 from ml_constructs.log_group import EncryptedLogGroup
 from ml_constructs.python_function import PrivateSubnets, python_function
 from ml_constructs.runtime.inference_api.handler import FEATURES, MAX_INSTANCES
@@ -150,7 +151,6 @@ class InferenceApi(Construct):
         log_retention: int,
         removal_policy: cdk.RemovalPolicy,
     ) -> lambda_.Function:
-        stack = cdk.Stack.of(self)
         parts = python_function(
             Construct(self, "Handler"),
             description="POST /predict: JSON instances -> InvokeEndpoint -> purchase probabilities",
@@ -172,7 +172,7 @@ class InferenceApi(Construct):
         parts.grants.allow(
             "InvokeOneEndpoint",
             ("sagemaker:InvokeEndpoint",),
-            [f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:endpoint/{endpoint_name.lower()}"],
+            [this_region_arn(self, "sagemaker", f"endpoint/{endpoint_name.lower()}")],
         )
         parts.security_group.add_egress_rule(endpoints_security_group, ec2.Port.tcp(443), "SageMaker runtime endpoint")
         return parts.function

@@ -22,7 +22,7 @@ from aws_cdk import aws_s3_assets as assets
 from constructs import Construct
 
 from ml_constructs.acknowledgments import acknowledge_imported_reference, is_imported
-from ml_constructs.iam import ManagedPolicyRole, Statements
+from ml_constructs.iam import ManagedPolicyRole, Statements, this_region_arn
 from ml_constructs.runtime.lake import queries, schema
 
 LAKE_RUNTIME = Path(__file__).resolve().parent / "runtime" / "lake"
@@ -39,11 +39,6 @@ CURATED_PREFIX = "events_curated/"
 def lake_library(scope: Construct, construct_id: str) -> assets.Asset:
     """The lake package (schema, transform, curate, queries) as one asset zip."""
     return assets.Asset(scope, construct_id, path=str(LAKE_RUNTIME), exclude=LIBRARY_EXCLUDE)
-
-
-def _arn(scope: Construct, service: str, resource: str) -> str:
-    stack = cdk.Stack.of(scope)
-    return f"arn:{stack.partition}:{service}:{stack.region}:{stack.account}:{resource}"
 
 
 class LakeTables(Construct):
@@ -135,12 +130,15 @@ class LakeTables(Construct):
         return table
 
     def table_arn(self, table_name: str) -> str:
-        return _arn(self, "glue", f"table/{self.database_name}/{table_name}")
+        return this_region_arn(self, "glue", f"table/{self.database_name}/{table_name}")
 
     @property
     def catalog_arns(self) -> list[str]:
         """The catalog and database ARNs Glue and Firehose check besides the table's own."""
-        return [_arn(self, "glue", "catalog"), _arn(self, "glue", f"database/{self.database_name}")]
+        return [
+            this_region_arn(self, "glue", "catalog"),
+            this_region_arn(self, "glue", f"database/{self.database_name}"),
+        ]
 
 
 class CatalogEncryption(Construct):
@@ -244,7 +242,7 @@ class GlueSecurity(Construct):
         grants.allow(
             "GlueLogs",
             ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"),
-            [_arn(self, "logs", "log-group:/aws-glue/*")],
+            [this_region_arn(self, "logs", "log-group:/aws-glue/*")],
             wildcard_reason="Glue names each crawler's and job's log group under /aws-glue/ at run time "
             "(with the security configuration's name); writes only there.",
         )
@@ -270,7 +268,10 @@ class GlueSecurity(Construct):
         grants.allow(
             "UseConnection",
             ("glue:GetConnection",),
-            [_arn(self, "glue", "catalog"), _arn(self, "glue", f"connection/{self.connection_name}")],
+            [
+                this_region_arn(self, "glue", "catalog"),
+                this_region_arn(self, "glue", f"connection/{self.connection_name}"),
+            ],
         )
         return role, grants
 

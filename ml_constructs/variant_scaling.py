@@ -24,6 +24,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ml_constructs.iam import this_region_arn
 from ml_constructs.python_function import python_function
 from ml_constructs.runtime.variant_scaling.handler import DIMENSION, HANDOFF, NAMESPACE, SCALING
 
@@ -157,7 +158,7 @@ class VariantScalingProvider(Construct):
             wildcard_reason="Scalable targets are named by generated ids, so these actions are granted on '*' "
             "and narrowed by Application Auto Scaling's condition keys to SageMaker variant instance counts.",
         )
-        endpoints = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:endpoint/{endpoint_name_prefix}*"
+        endpoints = this_region_arn(self, "sagemaker", f"endpoint/{endpoint_name_prefix}*")
         grants.allow(
             "ProjectEndpoints",
             ("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"),
@@ -168,17 +169,14 @@ class VariantScalingProvider(Construct):
         grants.allow(
             "ProjectEndpointConfigs",
             ("sagemaker:DescribeEndpointConfig",),
-            [f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:endpoint-config/*"],
+            [this_region_arn(self, "sagemaker", "endpoint-config/*")],
             wildcard_reason="CloudFormation names endpoint configurations (they are replaced on every change); "
             "describing one reveals no data and is what registration checks.",
         )
         grants.allow(
             "TargetTrackingAlarms",
             ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"),
-            [
-                f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:"
-                f"TargetTracking-endpoint/{endpoint_name_prefix}*"
-            ],
+            [this_region_arn(self, "cloudwatch", f"alarm:TargetTracking-endpoint/{endpoint_name_prefix}*")],
             wildcard_reason="Target tracking creates and deletes its own alarms, named after the scalable target "
             "with a generated suffix; only those of the project's endpoints.",
         )

@@ -18,6 +18,7 @@ names are left to SageMaker, nothing depends on the machine or the clock.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,22 @@ STEP_NAMES = {
     "evaluate": "Evaluate",
     "transform": "BatchTransform",
 }
+
+# The Create call that runs each step that may be declared an exception (the guardrail's action).
+STEP_ACTIONS = {
+    "prepare": "sagemaker:CreateProcessingJob",
+    "evaluate": "sagemaker:CreateProcessingJob",
+    "train": "sagemaker:CreateTrainingJob",
+}
+
+
+def exception_job(step: str, tuned: bool) -> tuple[str, str]:
+    """For a step declared unable to run isolated: the Create action that runs its job, and the
+    value of the ISOLATION_EXCEPTION_TAG its job carries (with tuning, training is the Tune step)."""
+    if step == "train" and tuned:
+        return "sagemaker:CreateHyperParameterTuningJob", STEP_NAMES["tune"]
+    return STEP_ACTIONS[step], STEP_NAMES[step]
+
 
 # Fn::Sub variables the stack supplies; AWS::Partition and AWS::AccountId are CloudFormation's.
 ARTIFACTS_BUCKET = "ArtifactsBucket"
@@ -113,8 +130,18 @@ class TrainingPipelineSpec:
             raise ValueError(f"only {', '.join(EXCEPTABLE_STEPS)} may run without isolation, not {sorted(unknown)}")
 
     @property
+    def artifacts_prefix(self) -> str:
+        """Everything the pipeline writes lives under this key prefix of the artifacts bucket."""
+        return f"pipelines/{self.name}/"
+
+    @property
+    def models_prefix(self) -> str:
+        """Where training jobs write their model archives (one folder per job)."""
+        return f"{self.artifacts_prefix}models/"
+
+    @property
     def output_prefix(self) -> str:
-        return f"s3://{placeholder(ARTIFACTS_BUCKET)}/pipelines/{self.name}"
+        return f"s3://{placeholder(ARTIFACTS_BUCKET)}/{self.artifacts_prefix.rstrip('/')}"
 
 
 def variables(spec: TrainingPipelineSpec) -> list[str]:
@@ -159,7 +186,7 @@ class _Builder:
         """The tag that lets a declared exception through the pipeline role's guardrail."""
         if self.isolated(step):
             return None
-        name = STEP_NAMES["tune" if step == "train" and self.spec.tuning else step]
+        _, name = exception_job(step, tuned=self.spec.tuning is not None)
         return [{"Key": ISOLATION_EXCEPTION_TAG, "Value": name}]
 
     def network(self, step: str):
@@ -331,7 +358,9 @@ class _Builder:
                 max_wait_time_in_seconds=spec.max_wait_seconds if spec.spot else None,
             ),
             output_data_config=OutputDataConfig(
-                s3_output_path=f"{spec.output_prefix}/models", kms_key_id=self.key, compression_type="GZIP"
+                s3_output_path=f"s3://{placeholder(ARTIFACTS_BUCKET)}/{spec.models_prefix.rstrip('/')}",
+                kms_key_id=self.key,
+                compression_type="GZIP",
             ),
             # Per execution: a spot job resumes from what it finds there, which must not be an older run's.
             checkpoint_config=CheckpointConfig(
@@ -386,7 +415,7 @@ class _Builder:
             )
             for r in sorted(tuning.ranges, key=lambda r: r.name)
         }
-        tuner = _SecureTuner(
+        tuner = _secure_tuner_class()(
             model_trainer=self.trainer(),
             objective_metric_name="validation:auc",
             objective_type="Maximize",
@@ -399,7 +428,7 @@ class _Builder:
         )
         step = TuningStep(name=STEP_NAMES["tune"], step_args=tuner.tune(inputs=self.channels(prepared), wait=False))
         bucket = placeholder(ARTIFACTS_BUCKET)
-        return step, step.get_top_model_s3_uri(top_k=0, s3_bucket=bucket, prefix=f"pipelines/{self.spec.name}/models")
+        return step, step.get_top_model_s3_uri(top_k=0, s3_bucket=bucket, prefix=self.spec.models_prefix.rstrip("/"))
 
     def model_builder(self, model_data, **extra):
         from sagemaker.serve.model_builder import ModelBuilder
@@ -493,7 +522,9 @@ def _empty_model_path() -> str:
     return str(path)
 
 
+@functools.cache
 def _secure_tuner_class():
+    """Defined on first use: the SDK's modules are imported lazily, only when a definition is built."""
     from sagemaker.train.tuner import HyperparameterTuner
 
     class SecureTuner(HyperparameterTuner):
@@ -511,7 +542,3 @@ def _secure_tuner_class():
             return definition
 
     return SecureTuner
-
-
-def _SecureTuner(**kwargs):  # noqa: N802 - a class, created on first use (the SDK imports lazily)
-    return _secure_tuner_class()(**kwargs)

@@ -24,22 +24,13 @@ from stacks.security_baseline import SecurityBaselineStack, removal_policy
 SCRIPTS = Path(training.__file__).resolve().parent / "scripts"
 XGBOOST_VERSION = "3.0-5"  # the built-in algorithm the shipped models are built for (scripts/build_models.py)
 SKLEARN_VERSION = "1.4-2"
-# Which Create call runs each step that can be declared an isolation exception.
-STEP_ACTIONS = {
-    "prepare": "sagemaker:CreateProcessingJob",
-    "evaluate": "sagemaker:CreateProcessingJob",
-    "train": "sagemaker:CreateTrainingJob",
-}
 
 
 def isolation_exceptions(settings: PipelinesConfig, not_isolated: list[str]) -> dict[str, list[str]]:
     """For the pipeline role's guardrails: each Create action, with the steps that may run it unisolated."""
     exceptions: dict[str, list[str]] = {}
     for step in not_isolated:
-        if step == "train" and settings.tuning.enabled:
-            action, name = "sagemaker:CreateHyperParameterTuningJob", training.STEP_NAMES["tune"]
-        else:
-            action, name = STEP_ACTIONS[step], training.STEP_NAMES[step]
+        action, name = training.exception_job(step, tuned=settings.tuning.enabled)
         exceptions.setdefault(action, []).append(name)
     return exceptions
 
@@ -73,9 +64,9 @@ class PipelinesStack(cdk.Stack):
         net = network.network
         net.require_endpoints(self.INTERFACE_ENDPOINTS, "the pipelines stack")
         settings: PipelinesConfig = config.pipelines
-        self.pipeline_name = training_pipeline_name(config)
-        self.model_package_group = model_package_group_name(config)
-        artifacts_prefix = f"pipelines/{self.pipeline_name}/"
+        spec = pipeline_spec(config)
+        self.pipeline_name = spec.name
+        self.model_package_group = spec.model_package_group
 
         inputs = {
             training.PREPARE_SCRIPT: assets.Asset(self, "PrepareScript", path=str(SCRIPTS / "prepare.py")),
@@ -85,20 +76,20 @@ class PipelinesStack(cdk.Stack):
         self.role = PipelineExecutionRole(
             self,
             "ExecutionRole",
-            role_name=pipeline_role_name(config),
+            role_name=spec.role_name,
             artifacts=data.artifacts,
-            prefix=artifacts_prefix,
+            prefix=spec.artifacts_prefix,
             datasets=data.datasets,
             data_key=security.data_key,
             model_package_group=self.model_package_group,
             inputs=list(inputs.values()),
         )
         self.guardrails = SageMakerGuardrailPolicy(
-            self, "Guardrails", isolation_exceptions=isolation_exceptions(settings, not_isolated_steps(settings))
+            self, "Guardrails", isolation_exceptions=isolation_exceptions(settings, list(spec.not_isolated))
         )
         self.guardrails.attach_to(self.role.role)
 
-        definition = training.build(pipeline_spec(config))
+        definition = training.build(spec)
         subnet_ids = net.subnet_ids()
         variables = {
             training.ARTIFACTS_BUCKET: data.artifacts.bucket_name,
@@ -131,7 +122,7 @@ class PipelinesStack(cdk.Stack):
                 weight=deployment.weight,
                 model_role=inference.role.role,
                 models_bucket=data.artifacts,
-                models_prefix=f"{artifacts_prefix}models/",
+                models_prefix=spec.models_prefix,
                 data_key=security.data_key,
                 queue_key=security.notifications_key,
                 vpc=net.vpc,
