@@ -21,6 +21,7 @@ HIPAA = "HIPAA.Security::HIPAA.Security-"
 NIST = "NIST.800.53.R5::NIST.800.53.R5-"
 PCI = "PCI.DSS.321::PCI.DSS.321-"
 CONTROL_TOWER = "cdk-validator-cfnguard::"
+IAM_GRAMMAR = "IAM.Grammar::"  # gates/iam.py: actions, resources, condition keys vs AWS's authorization data
 
 COMPLIANCE_PACKS = (HIPAA, NIST, PCI)
 

