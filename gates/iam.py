@@ -18,7 +18,7 @@ statement of each identity, trust, bucket, key, queue, topic, VPC-endpoint and A
   without the key through, although every action of the statement can carry it (the request
   that omits the key, e.g. `ListBucket` without `prefix`, escapes the restriction).
 
-It runs as a CDK validation plugin beside the cdk-nag packs: findings fail synthesis, are written
+It runs as a CDK validation plugin (gates/plugin.py) beside the cdk-nag packs: findings fail synthesis, are written
 to validation-report.json, and are acknowledged one by one on the construct that owns the policy
 (`acknowledge(scope, "IAM.Grammar::<rule>", reason)`), like every other pack's.
 """
@@ -28,14 +28,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-import aws_cdk as cdk
-import jsii
 
 from gates.resolve import ResolveError, Templates
 
@@ -400,65 +397,3 @@ def check(templates: Templates, data: AuthorizationData | None = None) -> list[F
     for policy in documents:
         findings.extend(check_document(data, policy))
     return findings
-
-
-# --- The validation plugin --------------------------------------------------------------------------
-
-
-@jsii.implements(cdk.IPolicyValidationPluginBeta1)
-class IamGrammarChecks:
-    """Registers the gate with `cdk.Validations.of(app).add_plugins(IamGrammarChecks())`."""
-
-    def __init__(self, data: AuthorizationData | None = None) -> None:
-        self._data = data
-
-    @property
-    def name(self) -> str:
-        return PLUGIN_NAME
-
-    @property
-    def version(self) -> str | None:
-        return None
-
-    @property
-    def rule_ids(self) -> list[str] | None:
-        return None
-
-    def validate(self, context: cdk.IPolicyValidationContextBeta1) -> cdk.PolicyValidationPluginReportBeta1:
-        data = self._data or AuthorizationData()
-        paths = {Path(p).name.removesuffix(".template.json"): p for p in context.template_paths}
-        templates = Templates(
-            {name: json.loads(Path(path).read_text()) for name, path in paths.items()}, region=_region(paths)
-        )
-        grouped: dict[str, list[Finding]] = {}
-        for finding in check(templates, data):
-            grouped.setdefault(finding.rule, []).append(finding)
-        violations = [
-            cdk.PolicyViolationBeta1(
-                rule_name=rule,
-                description=findings[0].message,
-                fix="Name an action, resource and condition key AWS authorizes together "
-                "(Service Authorization Reference), or acknowledge the finding with its reason.",
-                severity="error",
-                violating_resources=[
-                    cdk.PolicyViolatingResourceBeta1(
-                        resource_logical_id=f.logical_id, template_path=paths[f.stack], locations=[f.location]
-                    )
-                    for f in findings
-                    if f.stack in paths
-                ],
-            )
-            for rule, findings in sorted(grouped.items())
-        ]
-        return cdk.PolicyValidationPluginReportBeta1(success=not violations, violations=violations)
-
-
-def _region(paths: Mapping[str, str]) -> str:
-    """The assembly's region from its manifest (ARN shapes only; any region gives the same verdicts)."""
-    for path in paths.values():
-        manifest = Path(path).with_name("manifest.json")
-        if manifest.is_file():
-            for artifact in json.loads(manifest.read_text()).get("artifacts", {}).values():
-                if artifact.get("type") == "aws:cloudformation:stack":
-                    return artifact["environment"].rsplit("/", 1)[-1]
-    return "us-east-1"

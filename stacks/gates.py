@@ -14,7 +14,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from gates.iam import IamGrammarChecks
+from gates.plugin import IamGrammarChecks
 
 
 def register_gates(app: cdk.App) -> None:

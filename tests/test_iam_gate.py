@@ -10,7 +10,8 @@ import pytest
 from aws_cdk import aws_iam as iam
 from conftest import app_context
 
-from gates.iam import POLICY_PROPERTIES, AuthorizationData, IamGrammarChecks, check, policy_documents
+from gates.iam import POLICY_PROPERTIES, AuthorizationData, check, policy_documents
+from gates.plugin import IamGrammarChecks
 from gates.resolve import Templates
 from ml_constructs.acknowledgments import IAM_GRAMMAR, acknowledge
 
