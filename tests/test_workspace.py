@@ -178,7 +178,13 @@ def test_n8_execution_role_is_scoped_to_project_buckets_and_key(profile):
     for statement in statements(policy["Properties"]["PolicyDocument"]):
         assert not any(a.endswith(":*") or a == "*" for a in as_list(statement["Action"])), statement["Sid"]
         if statement["Resource"] == "*":
-            assert statement["Sid"] in {"SageMakerMetrics", "RegistryLogin", "VpcNetworkInterfaces"}
+            assert statement["Sid"] in {
+                "SageMakerMetrics",
+                "RegistryLogin",
+                "VpcNetworkInterfaces",
+                "ListStudioAppsAndSpaces",  # actions with no resource types: "*" is their only resource
+            }
+    assert sids["ListStudioAppsAndSpaces"]["Action"] == ["sagemaker:ListApps", "sagemaker:ListSpaces"]
 
 
 def test_n8_execution_role_trusts_sagemaker_of_this_account_only(profile):
@@ -236,7 +242,10 @@ def test_n9_data_scientists_act_only_on_resources_tagged_as_theirs(profile):
     }
     # Every statement that can change something is conditioned on ownership.
     unconditioned = {s["Sid"] for s in statements(policy["Properties"]["PolicyDocument"]) if "Condition" not in s}
-    assert unconditioned == {"ReadSageMakerMetadata", "ReadSageMakerLogs"}
+    # DescribeKey of the data key reads its metadata; kms:GrantIsForAWSResource (on the grant
+    # statement) is a key DescribeKey never carries, so it cannot share that condition.
+    assert unconditioned == {"ReadSageMakerMetadata", "ReadSageMakerLogs", "DescribeDataKey"}
+    assert sids["DescribeDataKey"]["Action"] == "kms:DescribeKey"
 
 
 # --- N13: where presigned URLs may come from --------------------------------------------------------------
