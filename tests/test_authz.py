@@ -5,8 +5,9 @@ resource policies with their conditions (a bucket reachable only through a VPC e
 policy, a queue and a topic policy), explicit Deny guardrails, permission boundaries, VPC
 endpoint policies and cross-account requests; each request that must be allowed has a sibling
 that must be denied, so no case passes by allowing (or denying) everything. The second half
-states requests on the synthesized sandbox, and derives the approval handler's and the notebook
-autostop program's requests from the calls their Stubber tests make.
+states requests on the synthesized sandbox, and derives the requests of the approval handler, the
+notebook autostop program, the variant-scaling custom resource and the inference API function from
+the calls their Stubber tests make.
 
 Each group of requests is evaluated in one Node process (a module-scoped fixture).
 """
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 import pytest
 from authz import (
     ACCOUNT,
+    GENERATED,
+    ApiCall,
     AuthzError,
     Decision,
     Principal,
@@ -705,6 +708,58 @@ NOTEBOOK_AUTHORIZED = {
     ("sagemaker:StopNotebookInstance", "notebook-instance/secure-ml-sandbox-alice"),
 }
 
+# The variant-scaling custom resource (ml_constructs/runtime/variant_scaling) as
+# tests/test_variant_scaling.py drives it, the deployed endpoints' properties included
+# (test_e4_template_properties_are_what_the_api_accepts). Application Auto Scaling calls are
+# mapped by hand (tests/authz.py, HAND_MAPPED): the scalable target's id is generated, and the
+# service checks the caller for the service-linked role, the endpoint and the alarms it manages.
+SCALED_ENDPOINTS = {
+    # endpoint name: (endpoint configuration's physical name in the world, target-tracked variants)
+    "secure-ml-sandbox-realtime": ("secure-ml-sandbox-inference-realtimeconfig75197f61", ("champion", "challenger")),
+    "secure-ml-sandbox-async": ("secure-ml-sandbox-inference-asyncconfigcd91d9ba", ("async",)),
+    "secure-ml-sandbox-pipeline": ("secure-ml-sandbox-inference-pipelineconfigb4814dbc", ("pipeline",)),
+}
+VARIANT_SCALING_AUTHORIZED = {
+    *(
+        (f"application-autoscaling:{operation}", f"scalable-target/{GENERATED}")
+        for operation in (
+            "RegisterScalableTarget",
+            "DeregisterScalableTarget",
+            "PutScalingPolicy",
+            "DeleteScalingPolicy",
+        )
+    ),
+    (
+        "iam:CreateServiceLinkedRole",
+        "role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+        "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+    ),
+    *(
+        request
+        for endpoint, (config, variants) in SCALED_ENDPOINTS.items()
+        for request in (
+            ("sagemaker:DescribeEndpoint", f"endpoint/{endpoint}"),
+            ("sagemaker:UpdateEndpointWeightsAndCapacities", f"endpoint/{endpoint}"),
+            ("sagemaker:DescribeEndpointConfig", f"endpoint-config/{config}"),
+            *(
+                (
+                    f"cloudwatch:{action}",
+                    f"alarm:TargetTracking-endpoint/{endpoint}/variant/{variant}-{alarm}-{GENERATED}",
+                )
+                for variant in variants
+                for alarm in ("AlarmHigh", "AlarmLow")
+                for action in ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms")
+            ),
+        )
+    ),
+}
+
+# The inference API function (ml_constructs/runtime/inference_api) as tests/test_inference_api.py
+# drives it, through the VPC's sagemaker.runtime interface endpoint (its policy is evaluated too).
+INFERENCE_API_AUTHORIZED = {
+    ("sagemaker:InvokeEndpoint", "endpoint/secure-ml-sandbox-realtime"),
+}
+
 
 def short(request: Request, world: World) -> tuple[str, str]:
     """(action, resource) with the ARN's prefix up to the account dropped."""
@@ -717,7 +772,11 @@ def stubbed_calls(tmp_path_factory):
     """Every call the handlers' Stubber tests make, recorded by running those tests once."""
     started = time.perf_counter()
     calls = record_stubbed_calls(
-        "tests/test_approval.py", "tests/test_notebook_autostop.py", tmp_path=tmp_path_factory.mktemp("calls")
+        "tests/test_approval.py",
+        "tests/test_notebook_autostop.py",
+        "tests/test_variant_scaling.py",
+        "tests/test_inference_api.py",
+        tmp_path=tmp_path_factory.mktemp("calls"),
     )
     print(f"\nauthz: recorded {len(calls)} stubbed calls in {time.perf_counter() - started:.2f} s")
     return calls
@@ -732,15 +791,27 @@ def handler_decisions(sandbox_world, stubbed_calls) -> dict[str, dict[tuple[str,
     notebook_role = world.role(
         world.resolve("Workspace", world.resource("Workspace", notebook)["Properties"]["RoleArn"])
     )
+    scaling_role = world.function_role(
+        "Inference", world.logical_id("Inference", "AWS::Lambda::Function", "VariantScalingFunction")
+    )
+    api_role = world.function_role(
+        "Inference", world.logical_id("Inference", "AWS::Lambda::Function", "ApiHandlerFunction")
+    )
+    through_runtime_endpoint = world.endpoint_context(
+        "Network", world.logical_id("Network", "AWS::EC2::VPCEndpoint", "NetworkVpcSageMakerRuntime")
+    )
     groups = {
-        "approval": (approval_role, "tests/test_approval.py"),
-        "notebook": (notebook_role, "tests/test_notebook_autostop.py"),
+        "approval": (approval_role, "tests/test_approval.py", None),
+        "notebook": (notebook_role, "tests/test_notebook_autostop.py", None),
+        # A custom-resource handler outside the VPC (VariantScalingProvider's outside_vpc).
+        "variant_scaling": (scaling_role, "tests/test_variant_scaling.py", None),
+        "inference_api": (api_role, "tests/test_inference_api.py", through_runtime_endpoint),
     }
     rows = []
-    for group, (role, module) in groups.items():
+    for group, (role, module, context) in groups.items():
         calls = [c.rebased(TEST_ACCOUNT, world.account) for c in stubbed_calls if c.test.startswith(module)]
         assert calls, f"{module} made no stubbed call"
-        requests = unique(r for call in calls for r in requests_for_call(world, role, call))
+        requests = unique(r for call in calls for r in requests_for_call(world, role, call, context=context))
         rows += [(group, r) for r in requests]
     decisions = evaluate([r for _, r in rows])
     result: dict[str, dict[tuple[str, str], Decision]] = {group: {} for group in groups}
@@ -762,9 +833,53 @@ def test_the_approval_tests_drive_the_function_the_pipelines_stack_deploys(sandb
     assert world.region == "us-east-1"
 
 
+def test_the_variant_scaling_tests_drive_the_function_the_inference_stack_deploys(sandbox_world, stubbed_calls):
+    """Every scaling custom resource of the Inference stack is served by the function whose role is
+    checked, and the tests' calls name the deployed endpoints, each of them."""
+    import test_variant_scaling
+
+    from ml_constructs.runtime.variant_scaling import handler
+
+    world = sandbox_world
+    function = world.logical_id("Inference", "AWS::Lambda::Function", "VariantScalingFunction")
+    deployed: dict[str, set[str]] = {}
+    for kind in (handler.HANDOFF, handler.SCALING):
+        resources = {k: r for k, r in world.stack("Inference").resources.items() if r["Type"] == kind}
+        assert resources, kind
+        for logical, resource in resources.items():
+            properties = world.resolve("Inference", resource["Properties"])
+            assert properties["ServiceToken"] == world.arn("Inference", function), logical
+            if kind == handler.SCALING:
+                deployed[properties["EndpointName"]] = {v["VariantName"] for v in properties["Variants"]}
+    assert {e: set(v) for e, (_, v) in SCALED_ENDPOINTS.items()} == deployed
+    assert test_variant_scaling.ENDPOINT in deployed
+    called = {
+        c.params["ResourceId"].split("/")[1]
+        for c in stubbed_calls
+        if c.test.startswith("tests/test_variant_scaling.py") and "ResourceId" in c.params
+    }
+    assert called == set(deployed)
+
+
+def test_the_inference_api_tests_drive_the_function_the_inference_stack_deploys(sandbox_world, stubbed_calls):
+    import test_inference_api
+
+    world = sandbox_world
+    function = world.logical_id("Inference", "AWS::Lambda::Function", "ApiHandlerFunction")
+    environment = world.environment("Inference", function)
+    assert environment["ENDPOINT_NAME"] == test_inference_api.ENDPOINT
+    assert environment["ALLOWED_VARIANTS"] == test_inference_api.ALLOWED_VARIANTS
+    calls = [c for c in stubbed_calls if c.test.startswith("tests/test_inference_api.py")]
+    assert {c.params["EndpointName"] for c in calls} == {environment["ENDPOINT_NAME"]}
+    pinned = {c.params["TargetVariant"] for c in calls if "TargetVariant" in c.params}
+    assert pinned and pinned <= set(environment["ALLOWED_VARIANTS"].split(","))
+
+
 def test_every_request_of_the_approval_tests_is_accounted_for(handler_decisions):
     assert set(handler_decisions["approval"]) == APPROVAL_AUTHORIZED | set(APPROVAL_OPEN_FINDINGS)
     assert set(handler_decisions["notebook"]) == NOTEBOOK_AUTHORIZED
+    assert set(handler_decisions["variant_scaling"]) == VARIANT_SCALING_AUTHORIZED
+    assert set(handler_decisions["inference_api"]) == INFERENCE_API_AUTHORIZED
 
 
 @pytest.mark.parametrize("request_key", sorted(APPROVAL_AUTHORIZED), ids=lambda k: f"{k[0]} {k[1]}")
@@ -777,6 +892,80 @@ def test_approval_function_role_authorizes_its_call(handler_decisions, request_k
 def test_notebook_role_authorizes_the_autostop_call(handler_decisions, request_key):
     decision = handler_decisions["notebook"][request_key]
     assert decision.allowed, decision.reason
+
+
+@pytest.mark.parametrize("request_key", sorted(VARIANT_SCALING_AUTHORIZED), ids=lambda k: f"{k[0]} {k[1]}")
+def test_variant_scaling_function_role_authorizes_its_call(handler_decisions, request_key):
+    decision = handler_decisions["variant_scaling"][request_key]
+    assert decision.allowed, decision.reason
+
+
+@pytest.mark.parametrize("request_key", sorted(INFERENCE_API_AUTHORIZED), ids=lambda k: f"{k[0]} {k[1]}")
+def test_inference_api_function_role_authorizes_its_call(handler_decisions, request_key):
+    decision = handler_decisions["inference_api"][request_key]
+    assert decision.allowed, decision.reason
+    assert "vpce:OnlyThisAccountsPrincipals" in decision.granting_statements(), decision.reason
+
+
+def test_the_scaling_and_api_roles_authorize_nothing_beyond_their_targets(sandbox_world):
+    """Siblings of the derived requests that must be denied, so the checks above can fail: another
+    service's scalable target, an endpoint outside the project, another endpoint for the API."""
+    world = sandbox_world
+    scaling = world.function_role(
+        "Inference", world.logical_id("Inference", "AWS::Lambda::Function", "VariantScalingFunction")
+    )
+    api = world.function_role("Inference", world.logical_id("Inference", "AWS::Lambda::Function", "ApiHandlerFunction"))
+    through = world.endpoint_context(
+        "Network", world.logical_id("Network", "AWS::EC2::VPCEndpoint", "NetworkVpcSageMakerRuntime")
+    )
+    ecs = ApiCall(
+        "application-autoscaling",
+        "application-autoscaling",
+        "RegisterScalableTarget",
+        {"ServiceNamespace": "ecs", "ResourceId": "service/c/s", "ScalableDimension": "ecs:service:DesiredCount"},
+        world.region,
+    )
+    with pytest.raises(AuthzError, match="only SageMaker variant"):
+        requests_for_call(world, scaling, ecs)
+    target = next(
+        r
+        for r in requests_for_call(
+            world,
+            scaling,
+            ApiCall(
+                "application-autoscaling",
+                "application-autoscaling",
+                "RegisterScalableTarget",
+                {
+                    "ServiceNamespace": "sagemaker",
+                    "ResourceId": "endpoint/secure-ml-sandbox-realtime/variant/champion",
+                    "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                    "MinCapacity": 1,
+                    "MaxCapacity": 2,
+                },
+                world.region,
+            ),
+        )
+        if r.action == "application-autoscaling:RegisterScalableTarget"
+    )
+    other_service = world.request(
+        scaling,
+        target.action,
+        target.resource,
+        derived_context={
+            "application-autoscaling:service-namespace": "ecs",
+            "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount",
+        },
+    )
+    sagemaker = f"arn:aws:sagemaker:{world.region}:{world.account}"
+    outside = world.request(scaling, "sagemaker:UpdateEndpointWeightsAndCapacities", f"{sagemaker}:endpoint/other")
+    other_endpoint = world.request(
+        api, "sagemaker:InvokeEndpoint", f"{sagemaker}:endpoint/secure-ml-sandbox-async", context=through
+    )
+    decisions = evaluate([target, other_service, outside, other_endpoint])
+    assert decisions[0].allowed, decisions[0].reason
+    for decision in decisions[1:]:
+        assert decision.result == IMPLICIT, decision.reason
 
 
 def test_stubbed_calls_become_iam_requests(sandbox_world):

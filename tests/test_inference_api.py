@@ -25,6 +25,9 @@ INSTANCE = {
     "is_returning": 1,
 }
 CSV = b"240.0,7.0,2.0,19.9,3.5,1.0\n"
+# The function's environment as the sandbox's Inference stack sets it (tests/test_authz.py checks).
+ENDPOINT = "secure-ml-sandbox-realtime"
+ALLOWED_VARIANTS = "champion,challenger"
 
 
 @pytest.fixture
@@ -33,8 +36,8 @@ def runtime(monkeypatch):
         "sagemaker-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     monkeypatch.setattr(handler, "_client", client)
-    monkeypatch.setenv("ENDPOINT_NAME", "secure-ml-sandbox-realtime")
-    monkeypatch.setenv("ALLOWED_VARIANTS", "champion,challenger")
+    monkeypatch.setenv("ENDPOINT_NAME", ENDPOINT)
+    monkeypatch.setenv("ALLOWED_VARIANTS", ALLOWED_VARIANTS)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -56,7 +59,7 @@ def expect_invoke(
     stubber, body: bytes = CSV, variant: str | None = None, answer: bytes = b"0.83\n", served: str = "champion"
 ):
     request = {
-        "EndpointName": "secure-ml-sandbox-realtime",
+        "EndpointName": ENDPOINT,
         "ContentType": "text/csv",
         "Accept": "text/csv",
         "Body": body,
