@@ -3,16 +3,17 @@
 Variant setups that cannot work are refused here, before synthesis: weights that are all
 zero, duplicate names, capacities that do not nest, instance types SageMaker does not host,
 models asking for network isolation in a container family that cannot run isolated (N7),
-and feature combinations AWS documents as unsupported, quoting the documentation.
+and feature combinations AWS documents as unsupported, quoting the documentation (the rows of
+config/aws_rules.py: E2 shadow variants, E3 guardrails, E6 monitoring jobs, E8 serverless).
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from config import aws_rules
 from config.base import CronSchedule, Name, StrictModel
 
 # Shipped artifacts (scripts/build_models.py writes them to models/artifacts/).
@@ -28,48 +29,22 @@ NO_NETWORK_ISOLATION = {
     "coach-tensorflow": "reinforcement learning (Coach)",
 }
 
-# AWS's documented exclusions, quoted in the errors that enforce them.
-GUARDRAILS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html"
-SHADOW_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html"
-SERVERLESS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html"
-ROLLING_EXCLUSION = (
-    "\"If you're doing a rolling deployment, there are additional feature-based exclusions: "
-    'Serverless inference endpoints, Multi-variant inference endpoints"'
-)
-INF1_GUARDRAILS_EXCLUSION = (
-    '"If your endpoint uses any of the following features, you cannot use deployment guardrails on your '
-    "endpoint, and your endpoint will fall back to using a blue/green deployment with all at once traffic "
-    'shifting and no final baking period: ... Endpoints that use Inf1 (Inferentia-based) instances"'
-)
-INF1_SHADOW_EXCLUSION = (
-    '"If your endpoint uses any of the following features you cannot use shadow tests on your endpoint: ... '
-    'Endpoints that use Inf1 (Inferentia-based) instances"'
-)
-SERVERLESS_EXCLUSION = (
-    "Serverless Inference does not support VPC configuration, network isolation, data capture, multiple "
-    "production variants, Model Monitor or inference pipelines (feature exclusions)"
-)
+# AWS's documented exclusions live in one table (config/aws_rules.py); the names below are
+# kept for the modules and tests that cite them.
+GUARDRAILS_DOC = aws_rules.GUARDRAILS_DOC
+SHADOW_DOC = aws_rules.SHADOW_DOC
+SERVERLESS_DOC = aws_rules.SERVERLESS_DOC
+SERVERLESS_EXCLUSION = aws_rules.SERVERLESS_EXCLUSION
+
+RULE = aws_rules.rule
 
 
-@functools.cache
-def hosting_instance_types() -> frozenset[str]:
-    """Instance types SageMaker hosts endpoints on, from botocore's SageMaker service model."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+def _hosting(path: str, instance_type: str) -> list[str]:
+    return list(filter(None, [aws_rules.instance_type_problem(path, instance_type, "hosting")]))
 
 
-def _check_instance_type(path: str, instance_type: str) -> str | None:
-    known = hosting_instance_types()
-    if instance_type in known:
-        return None
-    family = instance_type.rsplit(".", 1)[0]
-    families = sorted({t.rsplit(".", 1)[0] for t in known})
-    if family not in families:
-        return f"{path} {instance_type!r}: instance family {family} is not one SageMaker hosts endpoints on"
-    sizes = sorted(t for t in known if t.startswith(family + "."))
-    return f"{path} {instance_type!r} is not a SageMaker hosting instance type; {family} offers {', '.join(sizes)}"
+def _inf1(instance_type: str) -> bool:
+    return instance_type.startswith("ml.inf1.")
 
 
 class ModelConfig(StrictModel):
@@ -187,7 +162,11 @@ class RealtimeConfig(StrictModel):
 
     variants: list[VariantConfig] = Field(min_length=1, max_length=10, description="Production variants (E1).")
     shadow_variants: list[ShadowVariantConfig] = Field(
-        default_factory=list, max_length=1, description="Shadow variants (E2)."
+        default_factory=list,
+        description=(
+            "Shadow variants (E2): at most one, and only beside exactly one production variant "
+            "(CreateEndpointConfig's rule)."
+        ),
     )
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="Autoscaling (E4).")
     deployment: DeploymentGuardrailsConfig = Field(
@@ -338,27 +317,45 @@ class InferenceConfig(StrictModel):
                     f"{where}: high_availability needs min_capacity and initial_instance_count of at least 2, so "
                     "SageMaker spreads the variant's instances across availability zones (E5)"
                 )
-            problems += filter(None, [_check_instance_type(f"{where}.instance_type", v.instance_type)])
-            if v.instance_type.startswith("ml.inf1.") and realtime.deployment.mode in ("canary", "linear"):
-                problems.append(
-                    f"{where}: {realtime.deployment.mode} deployment guardrails cannot be used with Inf1 instances: "
-                    f"{INF1_GUARDRAILS_EXCLUSION} ({GUARDRAILS_DOC})"
-                )
-        if realtime.deployment.mode == "rolling" and len(variants) > 1:
+            problems += _hosting(f"{where}.instance_type", v.instance_type)
+        deployment = realtime.deployment
+        inf1 = [f"inference.realtime.variants[{i}]" for i, v in enumerate(variants) if _inf1(v.instance_type)]
+        if inf1 and (deployment.mode != "all-at-once" or deployment.baking_seconds):
+            mode = deployment.mode if deployment.mode != "all-at-once" else "all-at-once with a baking period"
+            problems.append(RULE("guardrails-not-on-inf1").problem(field=inf1[0], mode=mode))
+        if deployment.mode == "rolling" and len(variants) > 1:
+            problems.append(RULE("rolling-needs-one-variant").problem(count=len(variants)))
+        shadows = realtime.shadow_variants
+        if len(shadows) > 1:
             problems.append(
-                f"inference.realtime.deployment.mode rolling cannot update an endpoint with {len(variants)} "
-                f"variants: {ROLLING_EXCLUSION} ({GUARDRAILS_DOC}); use canary, linear or all-at-once"
+                RULE("at-most-one-shadow-variant").problem(
+                    field="inference.realtime.shadow_variants", count=len(shadows)
+                )
             )
-        for i, shadow in enumerate(realtime.shadow_variants):
+        if shadows and len(variants) != 1:
+            problems.append(
+                RULE("shadow-needs-one-production-variant").problem(
+                    field="inference.realtime.shadow_variants", count=len(variants)
+                )
+            )
+        for i, shadow in enumerate(shadows):
             where = f"inference.realtime.shadow_variants[{i}]"
             if shadow.model not in models:
                 problems.append(f"{where}.model {shadow.model!r} is not one of inference.models")
-            problems += filter(None, [_check_instance_type(f"{where}.instance_type", shadow.instance_type)])
-            if shadow.instance_type.startswith("ml.inf1.") or any(
-                v.instance_type.startswith("ml.inf1.") for v in variants
-            ):
+            problems += _hosting(f"{where}.instance_type", shadow.instance_type)
+            if _inf1(shadow.instance_type) or inf1:
+                problems.append(RULE("shadow-not-on-inf1").problem(field=where))
+        monitoring = realtime.monitoring
+        if monitoring.enabled and realtime.data_capture.enabled:
+            field = "inference.realtime.monitoring.instance_type"
+            found = aws_rules.instance_type_problem(field, monitoring.instance_type, "monitoring")
+            if found:
+                problems.append(found)
+            elif aws_rules.has_instance_storage(monitoring.instance_type):
                 problems.append(
-                    f"{where}: shadow tests cannot run on Inf1 instances: {INF1_SHADOW_EXCLUSION} ({SHADOW_DOC})"
+                    RULE("monitoring-local-storage-no-volume-key").problem(
+                        field=field, instance_type=monitoring.instance_type
+                    )
                 )
         used = {v.model for v in variants} | {s.model for s in realtime.shadow_variants}
         for name in sorted(used & models):
@@ -380,11 +377,7 @@ class InferenceConfig(StrictModel):
                 continue
             model = self.model(option.model)
             if key == "serverless" and model.network_isolation:
-                problems.append(
-                    f"inference.serverless.model {model.name!r} asks for network isolation (and so the VPC), but "
-                    f"{SERVERLESS_EXCLUSION} ({SERVERLESS_DOC}); declare a separate model with network_isolation: "
-                    "false and a network_isolation_exception for the serverless endpoint"
-                )
+                problems.append(RULE("serverless-no-vpc-or-isolation").problem(model=model.name))
             if key != "serverless" and not model.network_isolation:
                 problems.append(
                     f"inference.{key}.model {model.name!r} must run with network isolation inside the VPC (N7)"
@@ -394,7 +387,7 @@ class InferenceConfig(StrictModel):
                     "inference.pipeline.model must be an xgboost model: the shipped pre/post steps run in its image"
                 )
             if key != "serverless":
-                problems += filter(None, [_check_instance_type(f"inference.{key}.instance_type", option.instance_type)])
+                problems += _hosting(f"inference.{key}.instance_type", option.instance_type)
         if self.high_availability and self.pipeline.enabled and self.pipeline.instance_count < 2:
             problems.append("inference.pipeline.instance_count must be at least 2 with high_availability (E5)")
         return problems

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
+from config import aws_rules, regional
 from config.base import CronSchedule, InstanceType, Name, SourceCidr, StrictModel, VpcCidr
 from config.inference import InferenceConfig
 from config.pipelines import PipelinesConfig
@@ -32,13 +33,17 @@ ProjectName = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$"),
 ]
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-Region = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^(us|eu|ap|ca|sa|me|af|il|mx)-(gov-)?"
-        r"(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$"
-    ),
-]
+
+
+def _known_region(value: str) -> str:
+    problem = regional.region_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# A region of the aws partition that offers SageMaker, from botocore's endpoint data (config/regional.py).
+Region = Annotated[str, AfterValidator(_known_region)]
 
 
 def _not_aws_reserved(key: str) -> str:
@@ -248,6 +253,13 @@ class NotebookConfig(StrictModel):
         default="notebook-al2023-v1", description="Notebook platform (operating system and Jupyter version)."
     )
 
+    @model_validator(mode="after")
+    def _offered(self) -> NotebookConfig:
+        problem = aws_rules.instance_type_problem("workspace.notebooks.instance_type", self.instance_type, "notebook")
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class StudioConfig(StrictModel):
     """SageMaker Studio domain in VPC-only mode (N6)."""
@@ -408,7 +420,13 @@ class TransformConfig(StrictModel):
     )
     memory_mb: int = Field(default=256, ge=128, le=3008, description="Lambda memory in MB.")
     reserved_concurrency: int = Field(
-        default=5, ge=1, le=100, description="Concurrent executions reserved for (and capping) the transformation."
+        default=5,
+        ge=1,
+        le=100,
+        description=(
+            "Concurrent executions reserved for (and capping) the transformation, when "
+            "deploy.lambda_reserved_concurrency is on."
+        ),
     )
 
 
@@ -462,8 +480,10 @@ class IngestionConfig(StrictModel):
     catalog_encryption: bool = Field(
         default=True,
         description=(
-            "Encrypt the account's Glue Data Catalog with the data key (I8). The setting is one per account and "
-            "region: turn it off where another stack already manages it."
+            "Encrypt the account's Glue Data Catalog with the data key (I8). Left out, it follows removal_policy: "
+            "on with 'retain', off with 'destroy', which refuses true (the setting is one per account and region "
+            "and outlives the stack, but teardown deletes the data key, after which every catalog call in the "
+            "account fails). Turn it off where another stack already manages the setting."
         ),
     )
     athena_bytes_scanned_cutoff_mb: int = Field(
@@ -481,19 +501,55 @@ class GovernanceConfig(StrictModel):
         default=False,
         description=(
             "Deploy AWS Config managed rules for SageMaker (notebook internet access, notebook and "
-            "endpoint KMS, root access, VPC). Needs an AWS Config recorder in the account and region."
+            "endpoint KMS, root access, VPC). They evaluate nothing without a configuration recorder in "
+            "the account and region: governance.config_recorder says where it comes from."
+        ),
+    )
+    config_recorder: Literal["existing", "create"] | None = Field(
+        default=None,
+        description=(
+            "Required with config_rules. 'existing': the account already records in this region (Control "
+            "Tower and most organizations set this up; AWS allows one customer-managed recorder per region). "
+            "'create': the governance stack deploys a recorder of all supported resource types (global ones "
+            "included), started by its delivery channel to an encrypted, access-logged bucket."
         ),
     )
 
+    @model_validator(mode="after")
+    def _rules_need_a_recorder(self) -> GovernanceConfig:
+        if self.config_rules and self.config_recorder is None:
+            raise ValueError(
+                "governance.config_recorder is required with config_rules: true (AWS Config rules evaluate "
+                "nothing without a configuration recorder); say 'existing' if the account already records in "
+                "this region (e.g. Control Tower), or 'create' to deploy one"
+            )
+        if not self.config_rules and self.config_recorder is not None:
+            raise ValueError(
+                f"governance.config_recorder is {self.config_recorder!r} but config_rules is false: the recorder "
+                "setting applies only to the rules' governance stack; remove it or turn config_rules on"
+            )
+        return self
+
 
 class DeployConfig(StrictModel):
-    """How the stacks are deployed; used for narrow exceptions in data-bucket policies (N10)."""
+    """How the stacks are deployed: the deploy role's narrow exception in data-bucket policies (N10),
+    and what the account's Lambda quota allows."""
 
     bootstrap_qualifier: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,10}$")] = Field(
         default="hnb659fds",
         description=(
             "Qualifier of the CDK bootstrap stack. Its CloudFormation execution role is the one "
             "principal allowed to reach data buckets from outside the VPC (to deploy and tear down)."
+        ),
+    )
+    lambda_reserved_concurrency: bool = Field(
+        default=False,
+        description=(
+            "Reserve concurrent executions for the project's Lambda functions (each capped at what it "
+            "needs: one approval deployment at a time, the transformation's ingestion.transform."
+            "reserved_concurrency, ...). Off for new accounts: their Lambda concurrency quota can be 10 "
+            "and a reservation must leave 100 unreserved, so CloudFormation fails to create any function "
+            "with a reservation there. Turn on where the account's quota has been raised."
         ),
     )
 
@@ -587,6 +643,35 @@ class ProjectConfig(StrictModel):
                 f"pipelines.deploy_on_approval.variant {deployment.variant!r} is not a variant of the real-time "
                 f"endpoint ({', '.join(variants)})"
             )
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _catalog_encryption_follows_removal_policy(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("removal_policy") != "destroy":
+            return data
+        ingestion = data.get("ingestion", {})
+        if isinstance(ingestion, dict) and "catalog_encryption" not in ingestion:
+            data = {**data, "ingestion": {**ingestion, "catalog_encryption": False}}
+        return data
+
+    @model_validator(mode="after")
+    def _catalog_key_outlives_the_setting(self) -> ProjectConfig:
+        if self.ingestion.enabled and self.ingestion.catalog_encryption and self.removal_policy == "destroy":
+            raise ValueError(
+                "ingestion.catalog_encryption is true while removal_policy is 'destroy': the Glue Data Catalog "
+                "encryption setting is one per account and region and stays after the stacks are deleted, but "
+                "teardown deletes the data key it names (after kms_pending_window_days), so every Glue catalog "
+                "call in the account would then fail. Set ingestion.catalog_encryption: false, or use "
+                "removal_policy: retain."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _features_exist_in_region(self) -> ProjectConfig:
+        problems = regional.problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")

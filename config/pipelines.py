@@ -4,8 +4,9 @@ A setup that could not run is refused before synthesis: a spot wait shorter than
 training time, channel input modes the built-in algorithm cannot read, tuning without a
 validation channel to score on, tuning ranges that are empty or not positive on a log
 scale, more parallel tuning jobs than jobs, a step without network isolation and without
-a stated reason, or a deployment of approved models to a variant the inference section
-does not declare.
+a stated reason, a deployment of approved models to a variant the inference section
+does not declare, or an instance type SageMaker does not offer for the job, or one with local
+instance storage, where AWS refuses the volume KMS key every job here sets (config/aws_rules.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from config import aws_rules
 from config.base import InstanceType, Name, StrictModel
 
 InputMode = Literal["File", "Pipe", "FastFile"]
@@ -25,6 +27,12 @@ Distribution = Literal["FullyReplicated", "ShardedByS3Key"]
 # in another mode than train's is found empty. FastFile (streamed, seen as files) serves
 # containers that read their own channels: script mode or your own image.
 ALGORITHM_INPUT_MODES = ("File", "Pipe")
+
+# Container images of the pipeline's jobs (resolved per region through the SageMaker SDK):
+# the built-in algorithm the shipped models are built for (scripts/build_models.py), and the
+# scikit-learn image of the processing steps.
+XGBOOST_VERSION = "3.0-5"
+SKLEARN_VERSION = "1.4-2"
 
 
 class ChannelConfig(StrictModel):
@@ -218,6 +226,32 @@ class PipelinesConfig(StrictModel):
     def _tuning_scores_on_validation(self) -> PipelinesConfig:
         if self.tuning.enabled and "validation" not in self.training.channels:
             raise ValueError("tuning maximizes validation:auc: training.channels needs a validation channel")
+        return self
+
+    @model_validator(mode="after")
+    def _instance_types_exist_and_take_a_volume_key(self) -> PipelinesConfig:
+        """Each job's instance type is one SageMaker offers for that kind of job, and has no local
+        instance storage: every job here encrypts its volume with the data key (config/aws_rules.py)."""
+        jobs = [
+            ("processing", self.processing.instance_type, "processing-local-storage-no-volume-key", True),
+            ("training", self.training.instance_type, "training-local-storage-no-volume-key", True),
+            (
+                "transform",
+                self.transform.instance_type,
+                "transform-local-storage-no-volume-key",
+                self.transform.enabled,
+            ),
+        ]
+        problems = []
+        for kind, instance_type, storage_rule, used in jobs:
+            field = f"pipelines.{kind}.instance_type"
+            found = aws_rules.instance_type_problem(field, instance_type, kind)
+            if found:
+                problems.append(found)
+            elif self.enabled and used and aws_rules.has_instance_storage(instance_type):
+                problems.append(aws_rules.rule(storage_rule).problem(field=field, instance_type=instance_type))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def isolation(self, step: str) -> StepIsolation:

@@ -73,6 +73,7 @@ class InferenceApi(Construct):
         subnets: ec2.SubnetSelection,
         endpoints_security_group: ec2.ISecurityGroup,
         logs_key: kms.IKey,
+        environment_key: kms.IKey,
         log_retention: int,
         rate_limit: int,
         burst_limit: int,
@@ -80,10 +81,20 @@ class InferenceApi(Construct):
         waf: bool = False,
         manage_account_logging_role: bool = True,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        reserve_concurrency: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.function = self._function(
-            endpoint_name, variants, vpc, subnets, endpoints_security_group, logs_key, log_retention, removal_policy
+            endpoint_name,
+            variants,
+            vpc,
+            subnets,
+            endpoints_security_group,
+            logs_key,
+            log_retention,
+            removal_policy,
+            environment_key=environment_key,
+            reserved_concurrency=20 if reserve_concurrency else None,
         )
         access_logs = EncryptedLogGroup(
             self, "AccessLogs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
@@ -150,6 +161,9 @@ class InferenceApi(Construct):
         logs_key: kms.IKey,
         log_retention: int,
         removal_policy: cdk.RemovalPolicy,
+        *,
+        environment_key: kms.IKey,
+        reserved_concurrency: int | None,
     ) -> lambda_.Function:
         parts = python_function(
             Construct(self, "Handler"),
@@ -161,7 +175,8 @@ class InferenceApi(Construct):
             logs_key=logs_key,
             log_retention=log_retention,
             timeout=cdk.Duration.seconds(30),
-            reserved_concurrency=20,
+            environment_key=environment_key,
+            reserved_concurrency=reserved_concurrency,
             environment={"ENDPOINT_NAME": endpoint_name, "ALLOWED_VARIANTS": ",".join(variants)},
             tracing=lambda_.Tracing.ACTIVE,
             network=PrivateSubnets(vpc, subnets, "Inference API function: HTTPS to the interface endpoints only"),

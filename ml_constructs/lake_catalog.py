@@ -257,13 +257,27 @@ class GlueSecurity(Construct):
                 "ec2:DescribeVpcEndpoints",
                 "ec2:DescribeRouteTables",
                 "ec2:DescribeVpcAttribute",
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
             ),
             ["*"],
             wildcard_reason="The EC2 calls Glue makes to place workers in the private subnet through the "
             "NETWORK connection (Glue Developer Guide, VPC access); Describe calls have no resource-level "
             "permissions and the interfaces get generated ids.",
+        )
+        # As AWS's own AWSGlueServiceRole (there on any region and account, here on this stack's):
+        # Glue may tag only interfaces, security groups and instances, and only with its one service
+        # tag key, never any other EC2 resource or tag.
+        stack = cdk.Stack.of(self)
+        grants.allow(
+            "GlueServiceTagsOnly",
+            ("ec2:CreateTags", "ec2:DeleteTags"),
+            [
+                stack.format_arn(service="ec2", resource=kind, resource_name="*")
+                for kind in ("network-interface", "security-group", "instance")
+            ],
+            conditions={"ForAllValues:StringEquals": {"aws:TagKeys": ["aws-glue-service-resource"]}},
+            wildcard_reason="Glue tags the interfaces, security groups and instances it creates for the "
+            "NETWORK connection with its service tag; ids are generated, and the tag-key condition "
+            "(as in AWS's AWSGlueServiceRole) allows no other tag.",
         )
         grants.allow(
             "UseConnection",

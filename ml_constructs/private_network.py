@@ -18,6 +18,7 @@ from ml_constructs.cdk_providers import RESTRICT_DEFAULT_SECURITY_GROUP, settle_
 from ml_constructs.cfn import drop_redundant_dependency
 from ml_constructs.iam import ManagedPolicyRole, Statements
 from ml_constructs.log_group import EncryptedLogGroup
+from ml_constructs.python_function import NO_RESERVED_CONCURRENCY
 
 HTTPS = ec2.Port.tcp(443)
 # The id aws-cdk-lib gives the singleton function behind every AwsCustomResource in a stack.
@@ -224,6 +225,7 @@ class AwsServicePrefixList(Construct):
         logs_key: kms.IKey,
         log_retention: int,
         removal_policy: cdk.RemovalPolicy,
+        reserve_concurrency: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         name = f"com.amazonaws.{cdk.Stack.of(self).region}.{service}"
@@ -265,13 +267,18 @@ class AwsServicePrefixList(Construct):
             timeout=cdk.Duration.minutes(2),
         )
         self.prefix_list_id = lookup.get_response_field("PrefixLists.0.PrefixListId")
-        self._settle_handler(role)
+        self._settle_handler(role, reserve_concurrency)
 
-    def _settle_handler(self, role: ManagedPolicyRole) -> None:
-        """The singleton Lambda behind AwsCustomResource: one at a time, its findings explained."""
+    def _settle_handler(self, role: ManagedPolicyRole, reserve_concurrency: bool) -> None:
+        """The singleton Lambda behind AwsCustomResource: one at a time when the account can
+        reserve concurrency, its findings explained."""
         handler: lambda_.Function = cdk.Stack.of(self).node.find_child(_AWS_CUSTOM_RESOURCE_HANDLER)
         function: lambda_.CfnFunction = handler.node.default_child
-        function.reserved_concurrent_executions = 1
+        if reserve_concurrency:
+            function.reserved_concurrent_executions = 1
+        else:
+            for pack in (HIPAA, NIST):
+                acknowledge(function, f"{pack}LambdaConcurrency", NO_RESERVED_CONCURRENCY)
         drop_redundant_dependency(function, role.node.default_child)
         outside_vpc = (
             "Runs once per deployment to read one AWS-managed prefix-list id with "
@@ -321,6 +328,7 @@ class PrivateNetwork(Construct):
         egress: bool = False,
         nat_gateways: int = 1,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        reserve_concurrency: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         unknown = sorted(set(interface_endpoints) - set(INTERFACE_ENDPOINTS))
@@ -406,6 +414,7 @@ class PrivateNetwork(Construct):
             logs_key=logs_key,
             log_retention=log_retention,
             removal_policy=removal_policy,
+            reserve_concurrency=reserve_concurrency,
         )
         self.workload_security_group = ec2.SecurityGroup(
             self,
@@ -482,13 +491,18 @@ class PrivateNetwork(Construct):
                     conditions={"StringEquals": this_account},
                 )
             )
+        # No principal condition here, unlike the statements above: ECR layer downloads are S3
+        # requests on a pre-signed URL ECR's own principal signs (ECR User Guide, "Amazon ECR
+        # interface VPC endpoints": the minimum gateway-endpoint statement is s3:GetObject on
+        # prod-<region>-starport-layer-bucket/* for Principal *), and yum/dnf read the Amazon Linux
+        # repository buckets anonymously, so aws:PrincipalAccount is never this account on either.
+        # The statement is bounded by what it names instead: read-only, objects only, these buckets.
         endpoint.add_to_policy(
             iam.PolicyStatement(
                 sid="AwsOwnedBucketsForImagesAndPackages",
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:GetObject"],
                 resources=[f"{s3_arn}{n}/*" for n in _aws_owned_read_buckets(cdk.Stack.of(self).region)],
-                conditions={"StringEquals": {"aws:PrincipalAccount": account}},
             )
         )
         return endpoint

@@ -1,7 +1,10 @@
 """The project's Lambda functions: one shape, so every function meets the same controls.
 
 Python on Graviton, the role's grants in a customer-managed policy (ManagedPolicyRole), logs in
-a KMS-encrypted group kept as long as the profile says (N11), a reserved concurrency, and
+a KMS-encrypted group kept as long as the profile says (N11), environment variables encrypted
+with the project's customer-managed key instead of the AWS-managed aws/lambda key (N11), a
+reserved concurrency only when the caller passes one (the profile's
+deploy.lambda_reserved_concurrency: a new account's quota leaves nothing to reserve), and
 either a place in the private subnets behind its own security group, or a stated reason to
 stay outside the VPC. The findings every such function raises are acknowledged here, each
 with the reason its caller gives.
@@ -32,10 +35,17 @@ from ml_constructs.acknowledgments import (
     is_imported,
 )
 from ml_constructs.cfn import drop_redundant_dependency
-from ml_constructs.iam import ManagedPolicyRole, Statements
+from ml_constructs.iam import ManagedPolicyRole, Statements, this_region_arn
 from ml_constructs.log_group import EncryptedLogGroup
 
 CODE_EXCLUDE = ("__pycache__", "*.pyc")
+# Why a function may run without a concurrency limit of its own (the profile's choice).
+NO_RESERVED_CONCURRENCY = (
+    "The profile turns reserved concurrency off (deploy.lambda_reserved_concurrency: false) because a new "
+    "account's Lambda concurrency quota can be 10 and every reservation must leave 100 unreserved, so "
+    "CloudFormation could not create the function at all. It draws on the account's unreserved pool, "
+    "bounded by its invoker; profiles whose account quota allows it reserve (and cap) concurrency."
+)
 # The actions of AWSLambdaVPCAccessExecutionRole, which Lambda uses to attach a function to subnets.
 NETWORK_INTERFACE_ACTIONS = (
     "ec2:CreateNetworkInterface",
@@ -73,9 +83,10 @@ def python_function(
     role_description: str,
     policy_description: str,
     logs_key: kms.IKey,
+    environment_key: kms.IKey,
     log_retention: int,
     timeout: cdk.Duration,
-    reserved_concurrency: int,
+    reserved_concurrency: int | None = None,
     no_dead_letter_queue: str | None = None,
     dead_letter_queue: sqs.IQueue | None = None,
     network: PrivateSubnets | None = None,
@@ -91,6 +102,8 @@ def python_function(
     An asynchronously invoked function gets `dead_letter_queue`; for any other,
     `no_dead_letter_queue` says why failed invocations need none (how the invoker sees
     failures). `outside_vpc` says why a function without `network` stays out of the VPC.
+    `environment_key` encrypts the environment variables; `reserved_concurrency` None reserves
+    nothing (the function draws on the account's unreserved pool).
     Grants go through the returned `grants`, with the reason for any wildcard.
     """
     if (network is None) == (outside_vpc is None):
@@ -127,6 +140,17 @@ def python_function(
             "AWSLambdaVPCAccessExecutionRole); EC2 grants no resource-level permission for the Describe call and "
             "the interfaces get generated ids.",
         )
+    # Lambda decrypts the variables as the function's role when it starts an execution
+    # environment, with the function's ARN as encryption context; bound to that context, the
+    # role can decrypt nothing else the key protects (S3 objects, volumes: other contexts).
+    grants.allow(
+        "DecryptOwnEnvironment",
+        ("kms:Decrypt",),
+        [environment_key.key_arn],
+        conditions={
+            "ArnLike": {"kms:EncryptionContext:aws:lambda:FunctionArn": this_region_arn(scope, "lambda", "function:*")}
+        },
+    )
     if dead_letter_queue is not None and dead_letter_queue.encryption_master_key is not None:
         # Lambda sends failed events to the queue as the function's role; SQS encrypts them with this key.
         grants.allow(
@@ -151,6 +175,7 @@ def python_function(
         vpc_subnets=network.subnets if network else None,
         security_groups=[security_group] if security_group else None,
         environment=dict(environment) if environment else None,
+        environment_encryption=environment_key,
         tracing=tracing,
         dead_letter_queue=dead_letter_queue,
     )
@@ -169,4 +194,7 @@ def python_function(
     if no_dead_letter_queue is not None:
         for pack in (HIPAA, NIST):
             acknowledge(resource, f"{pack}LambdaDLQ", no_dead_letter_queue)
+    if reserved_concurrency is None:
+        for pack in (HIPAA, NIST):  # PCI DSS has no concurrency rule
+            acknowledge(resource, f"{pack}LambdaConcurrency", NO_RESERVED_CONCURRENCY)
     return PythonFunction(function, role, grants, log_group, security_group)

@@ -10,6 +10,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -40,7 +41,9 @@ def data_prefix(partitioning: str, partition_field: str | None) -> str:
 class EventStream(Construct):
     """Kinesis Data Stream in front of Firehose, encrypted with a customer-managed key (I1).
 
-    On-demand, or provisioned with the shard count the configured throughput needs.
+    On-demand, or provisioned with the shard count the configured throughput needs. The stream
+    follows `removal_policy` like every stateful resource: a retained stream keeps billing and its
+    fixed name blocks the next deploy.
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class EventStream(Construct):
         retention: cdk.Duration,
         shard_count: int | None = None,
         stream_name: str | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stream = kinesis.Stream(
@@ -63,6 +67,7 @@ class EventStream(Construct):
             retention_period=retention,
             stream_mode=kinesis.StreamMode.PROVISIONED if shard_count else kinesis.StreamMode.ON_DEMAND,
             shard_count=shard_count,
+            removal_policy=removal_policy,
         )
         if is_imported(self, key):
             resource = self.stream.node.default_child
@@ -75,7 +80,7 @@ class TransformFunction(Construct):
     """The record-transformation Lambda Firehose calls for each batch (I3).
 
     Python, code from the lake package (ml_constructs/runtime/lake/transform.py), a timeout
-    far above Lambda's 3-second default, reserved concurrency, its own KMS log group, and a
+    far above Lambda's 3-second default, reserved concurrency when given, its own KMS log group, and a
     place in the private network with a security group that allows no traffic: it calls no
     AWS API, it only transforms the records it is given.
     """
@@ -91,8 +96,9 @@ class TransformFunction(Construct):
         log_retention: int,
         timeout: cdk.Duration,
         memory_mb: int,
-        reserved_concurrency: int,
+        environment_key: kms.IKey,
         partition_field: str | None,
+        reserved_concurrency: int | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -108,6 +114,7 @@ class TransformFunction(Construct):
             log_retention=log_retention,
             timeout=timeout,
             memory_size=memory_mb,
+            environment_key=environment_key,
             reserved_concurrency=reserved_concurrency,
             environment={"PARTITION_FIELD": partition_field or ""},
             network=PrivateSubnets(
@@ -222,6 +229,11 @@ class LakeDeliveryStream(Construct):
             role=role,
         )
         self.delivery_stream.node.add_dependency(self.role.grants_policy)
+        # The destination adds a log stream per destination to the group (S3Destination,
+        # S3Backup), retained by default; they follow the profile like the group itself.
+        for child in self.log_group.node.children:
+            if isinstance(child, logs.LogStream):
+                child.apply_removal_policy(removal_policy)
         if source_stream is not None:
             acknowledge(
                 self.delivery_stream.node.default_child,

@@ -211,6 +211,7 @@ class ApprovalDeployment(Construct):
         logs_key: kms.IKey,
         log_retention: int,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        reserve_concurrency: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letters = sqs.Queue(
@@ -244,7 +245,9 @@ class ApprovalDeployment(Construct):
             logs_key=logs_key,
             log_retention=log_retention,
             timeout=cdk.Duration.minutes(1),
-            reserved_concurrency=1,
+            environment_key=data_key,
+            # One deployment at a time: two approvals never update the endpoint concurrently.
+            reserved_concurrency=1 if reserve_concurrency else None,
             dead_letter_queue=self.dead_letters,
             network=PrivateSubnets(vpc, subnets, "Approval deployment function: HTTPS to the interface endpoints"),
             environment={

@@ -114,8 +114,10 @@ class VariantScalingProvider(Construct):
         *,
         endpoint_name_prefix: str,
         logs_key: kms.IKey,
+        environment_key: kms.IKey,
         log_retention: int,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        reserve_concurrency: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -129,7 +131,8 @@ class VariantScalingProvider(Construct):
             logs_key=logs_key,
             log_retention=log_retention,
             timeout=cdk.Duration.minutes(2),
-            reserved_concurrency=2,
+            environment_key=environment_key,
+            reserved_concurrency=2 if reserve_concurrency else None,
             outside_vpc="Deployment-time custom-resource handler: it calls the Application Auto Scaling API only "
             "while CloudFormation updates an endpoint, and answers CloudFormation's pre-signed S3 URL; the VPC has "
             "no endpoint for either, and the workloads' subnets stay without internet access.",

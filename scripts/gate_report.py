@@ -119,6 +119,14 @@ def unused_acknowledgments(outdir: Path) -> list[Acknowledgment]:
     return [ack for ack in acknowledgments(outdir) if (ack.path, ack.finding) not in used]
 
 
+def iam_documents(outdir: Path) -> int:
+    """How many policy documents the IAM gate (gates/iam.py) checked in this assembly."""
+    from gates.iam import policy_documents
+    from gates.resolve import Templates
+
+    return sum(1 for _ in policy_documents(Templates.from_outdir(outdir)))
+
+
 def cfn_lint(infos: list[StackInfo]) -> list[str]:
     """cfn-lint errors and warnings for each stack's template, in its region, one line each."""
     from cfnlint.api import lint  # imported here: cfn-lint takes a second to load
@@ -128,6 +136,26 @@ def cfn_lint(infos: list[StackInfo]) -> list[str]:
         for match in lint(info.template.read_text(), regions=[info.region]):
             findings.append(f"{info.template.name}:{match.linenumber}: {match.rule.id} {match.message}")
     return findings
+
+
+def print_reserved_concurrency(infos: list[StackInfo]) -> list[tuple[str, str, int]]:
+    """Print (and return) every Lambda function with ReservedConcurrentExecutions, by stack.
+
+    A reservation fails to create in a new account (quota 10, 100 must stay unreserved), so the
+    profile switch deploy.lambda_reserved_concurrency decides; this says where it is on.
+    """
+    found = []
+    for info in infos:
+        resources = json.loads(info.template.read_text()).get("Resources", {})
+        for logical_id, resource in resources.items():
+            reserved = resource.get("Properties", {}).get("ReservedConcurrentExecutions")
+            if resource["Type"] == "AWS::Lambda::Function" and reserved is not None:
+                path = resource.get("Metadata", {}).get("aws:cdk:path", f"{info.artifact_id}/{logical_id}")
+                found.append((info.artifact_id, path, reserved))
+    print(f"\nReserved Lambda concurrency: {len(found)} function(s) (deploy.lambda_reserved_concurrency)")
+    for _artifact, path, reserved in found:
+        print(f"  {path:<70} {reserved:>4}")
+    return found
 
 
 def main(argv: list[str]) -> int:
@@ -153,6 +181,7 @@ def main(argv: list[str]) -> int:
         )
     acks = acknowledgments(outdir)
     print(f"  {len(acks)} acknowledgments, each on one construct with its reason")
+    print(f"  IAM.Grammar checked {iam_documents(outdir)} policy documents against AWS's authorization data")
     stale = unused_acknowledgments(outdir)
     for ack in stale:
         print(f"  STALE acknowledgment {ack.finding} on {ack.path}: no finding needs it")
@@ -163,6 +192,8 @@ def main(argv: list[str]) -> int:
     for line in lint:
         print(f"  {line}")
     problems += len(lint)
+
+    print_reserved_concurrency(infos)
 
     print(f"\nReports: {outdir}/validation-report.json (findings and acknowledgments with reasons),")
     print(f"         {outdir}/*.template.json (templates), {outdir}/*.metadata.json (construct metadata)")

@@ -185,7 +185,9 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
         )
     governance = None
     if config.governance.config_rules:
-        governance = stack(GovernanceStack, "Governance", "governance", "AWS Config rules for SageMaker (G1)")
+        governance = stack(
+            GovernanceStack, "Governance", "governance", "AWS Config rules for SageMaker (G1)", security=security
+        )
     platform = Platform(
         security=security,
         network=network,

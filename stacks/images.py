@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import functools
 
-from config import ConfigError
+from config import ConfigError, regional
 
 
 @functools.cache
 def image_uri(family: str, version: str | None, region: str, instance_type: str | None = None) -> str:
-    """The image URI for `family`:`version` in `region`; ConfigError when the SDK has none."""
-    from sagemaker.core import image_uris  # ~2 s import: only when an inference stack is built
+    """The image URI for `family`:`version` in `region`; ConfigError when the SDK has none.
 
+    The lookup itself lives in `config.regional`, which refuses a profile whose region lacks an
+    image before any stack is built; this error is the backstop for a lookup the table misses.
+    """
     try:
-        return image_uris.retrieve(family, region=region, version=version, instance_type=instance_type)
+        return regional.image_uri(family, version, region, instance_type)
     except ValueError as error:
         raise ConfigError(
             "the selected profile",

@@ -117,8 +117,10 @@ class InferenceStack(cdk.Stack):
             "VariantScaling",
             endpoint_name_prefix=prefix,
             logs_key=security.logs_key,
+            environment_key=security.data_key,
             log_retention=config.security.log_retention_days,
             removal_policy=removal_policy(config),
+            reserve_concurrency=config.deploy.lambda_reserved_concurrency,
         )
         autoscaling = Autoscaling(
             provider,
@@ -307,6 +309,8 @@ class InferenceStack(cdk.Stack):
                 waf=api.waf,
                 manage_account_logging_role=api.manage_account_logging_role,
                 removal_policy=removal_policy(config),
+                environment_key=security.data_key,
+                reserve_concurrency=config.deploy.lambda_reserved_concurrency,
             )
 
         self.role.finish(

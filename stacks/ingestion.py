@@ -57,6 +57,7 @@ class IngestionStack(cdk.Stack):
                 key=security.data_key,
                 retention=cdk.Duration.hours(stream.retention_hours),
                 shard_count=(stream.shard_count or stream.required_shards()) if stream.mode == "provisioned" else None,
+                removal_policy=removal,
             ).stream
         self.transform = TransformFunction(
             self,
@@ -67,7 +68,10 @@ class IngestionStack(cdk.Stack):
             log_retention=retention,
             timeout=cdk.Duration.seconds(ingestion.transform.timeout_seconds),
             memory_mb=ingestion.transform.memory_mb,
-            reserved_concurrency=ingestion.transform.reserved_concurrency,
+            environment_key=security.data_key,
+            reserved_concurrency=(
+                ingestion.transform.reserved_concurrency if config.deploy.lambda_reserved_concurrency else None
+            ),
             partition_field=delivery.partition_field,
             removal_policy=removal,
         )

@@ -58,6 +58,7 @@ class NetworkStack(cdk.Stack):
             egress=net.egress,
             nat_gateways=net.nat_gateways,
             removal_policy=removal_policy(config),
+            reserve_concurrency=config.deploy.lambda_reserved_concurrency,
         )
         self.network.require_endpoints(self.INTERFACE_ENDPOINTS, "the private network")
 

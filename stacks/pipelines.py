@@ -9,7 +9,7 @@ from aws_cdk import aws_s3_assets as assets
 from constructs import Construct
 
 from config.model import ProjectConfig
-from config.pipelines import PipelinesConfig
+from config.pipelines import SKLEARN_VERSION, XGBOOST_VERSION, PipelinesConfig
 from ml_constructs.inference import MODELS_DIR
 from ml_constructs.sagemaker_guardrails import SageMakerGuardrailPolicy
 from ml_constructs.training_pipeline import ApprovalDeployment, PipelineExecutionRole, TrainingPipeline
@@ -22,8 +22,6 @@ from stacks.network import NetworkStack
 from stacks.security_baseline import SecurityBaselineStack, removal_policy
 
 SCRIPTS = Path(training.__file__).resolve().parent / "scripts"
-XGBOOST_VERSION = "3.0-5"  # the built-in algorithm the shipped models are built for (scripts/build_models.py)
-SKLEARN_VERSION = "1.4-2"
 
 
 def isolation_exceptions(settings: PipelinesConfig, not_isolated: list[str]) -> dict[str, list[str]]:
@@ -133,6 +131,7 @@ class PipelinesStack(cdk.Stack):
                 logs_key=security.logs_key,
                 log_retention=config.security.log_retention_days,
                 removal_policy=removal_policy(config),
+                reserve_concurrency=config.deploy.lambda_reserved_concurrency,
             )
             self.guardrails.attach_to(self.approval.role)
 

@@ -114,7 +114,8 @@ def variant(synth, sandbox) -> Assembly:
     an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped;
     for the lake: no Kinesis stream (Direct PUT), arrival-time partitions, catalog encryption
     left to another stack, no Glacier transition; for inference: another region (eu-west-1),
-    linear traffic shifting, a regional API behind AWS WAF, no shadow variant; for the training
+    linear traffic shifting, one production variant with a shadow variant beside it (E2: AWS takes a
+    shadow only beside exactly one production variant), a regional API behind AWS WAF; for the training
     pipeline: feature preparation declared unable to run isolated, on-demand training, no batch
     transform, no deployment on approval.
     """
@@ -129,13 +130,19 @@ def variant(synth, sandbox) -> Assembly:
             "workspace.data_scientists": [{"name": "alice"}, {"name": "bob"}],
             "workspace.notebooks.idle_stop_minutes": None,
             "governance.config_rules": True,
+            "governance.config_recorder": "create",
             "ingestion.stream.enabled": False,
             "ingestion.delivery.partitioning": "arrival-time",
             "ingestion.catalog_encryption": False,
             "ingestion.lifecycle.glacier_after_days": None,
             "region": "eu-west-1",
             "inference.realtime.deployment.mode": "linear",
-            "inference.realtime.shadow_variants": [],
+            "inference.realtime.variants": [
+                {**sandbox.config.inference.realtime.variants[0].model_dump(), "weight": 100}
+            ],
+            "inference.realtime.shadow_variants": [
+                {"name": "shadow", "model": "challenger", "sampling_weight": 0.5, "instance_type": "ml.m5.large"}
+            ],
             "inference.api.access": "regional",
             "inference.api.waf": True,
             "pipelines.steps": {

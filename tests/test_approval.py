@@ -42,15 +42,6 @@ CURRENT_CONFIG = {
             "InitialVariantWeight": 10.0,
         },
     ],
-    "ShadowProductionVariants": [
-        {
-            "VariantName": "shadow",
-            "ModelName": "Model-challenger-456",
-            "InitialInstanceCount": 1,
-            "InstanceType": "ml.m5.large",
-            "InitialVariantWeight": 0.5,
-        }
-    ],
     "DataCaptureConfig": {
         "EnableCapture": True,
         "InitialSamplingPercentage": 20,
@@ -152,7 +143,6 @@ def expect_config_and_update(stubber, weight: float = 10.0, error: str | None = 
         "ProductionVariants": new_variants(weight),
         "DataCaptureConfig": CURRENT_CONFIG["DataCaptureConfig"],
         "KmsKeyId": KEY,
-        "ShadowProductionVariants": CURRENT_CONFIG["ShadowProductionVariants"],
     }
     if error:
         stubber.add_client_error("create_endpoint_config", "ValidationException", error, expected_params=request)

@@ -114,7 +114,7 @@ def test_minimal_valid_file_gets_defaults():
         ),
         pytest.param(
             with_changes(region="moon-base-1"),
-            "region: 'moon-base-1' is not allowed: AWS region of every stack",
+            "region: 'moon-base-1' is not an AWS region that offers SageMaker (botocore's endpoint data)",
             id="bad-region",
         ),
         pytest.param(

@@ -63,6 +63,7 @@ def test_summary_reports_counts_and_passes(sandbox, capsys):
     for pack in gate_report.PACKS:
         assert pack in out
     assert "cfn-lint: 0 errors/warnings" in out
+    assert "IAM.Grammar checked " in out and " policy documents against AWS's authorization data" in out
     assert "SecurityBaseline" in out
 
 

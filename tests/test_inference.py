@@ -110,22 +110,27 @@ def test_e1_production_variants_with_configured_weights(profile):
     assert [v["InitialVariantWeight"] for v in config["ProductionVariants"]] == [90, 10]
 
 
-def test_e2_shadow_variant_receives_a_copy(profile):
-    (shadow,) = endpoint_config(profile, "realtime")["ShadowProductionVariants"]
-    (declared,) = profile.config.inference.realtime.shadow_variants
+def test_e2_shadow_variant_receives_a_copy(variant):
+    """E2: a shadow variant sits beside exactly one production variant (CreateEndpointConfig's rule)."""
+    config = endpoint_config(variant, "realtime")
+    (production,) = config["ProductionVariants"]
+    (shadow,) = config["ShadowProductionVariants"]
+    (declared,) = variant.config.inference.realtime.shadow_variants
     assert shadow["VariantName"] == declared.name == "shadow"
     assert (shadow["InitialVariantWeight"], shadow["InstanceType"]) == (
         declared.sampling_weight,
         declared.instance_type,
     )
-    assert (
-        model_of(profile, shadow)["PrimaryContainer"]
-        == model_of(profile, endpoint_config(profile, "realtime")["ProductionVariants"][1])["PrimaryContainer"]
-    )
+    # The model under test, in the deployed model's image, beside the production variant.
+    shadow_model, production_model = model_of(variant, shadow), model_of(variant, production)
+    assert shadow_model != production_model
+    assert shadow_model["PrimaryContainer"]["Image"] == production_model["PrimaryContainer"]["Image"]
 
 
-def test_e2_shadow_variant_is_optional(variant):
-    assert "ShadowProductionVariants" not in endpoint_config(variant, "realtime")
+def test_e2_shadow_variant_is_optional(profile):
+    """The shipped A/B endpoints have two production variants, so AWS takes no shadow beside them (E2)."""
+    assert not profile.config.inference.realtime.shadow_variants
+    assert "ShadowProductionVariants" not in endpoint_config(profile, "realtime")
 
 
 def test_e7_every_instance_backed_endpoint_config_uses_the_data_key(profile):
@@ -262,7 +267,9 @@ def test_e4_scaling_function_may_touch_only_sagemaker_variants_of_the_project(pr
     assert sids["ScalingServiceLinkedRole"]["Condition"] == {
         "StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}
     }
-    assert function["Runtime"].startswith("python3") and function["ReservedConcurrentExecutions"] >= 1
+    assert function["Runtime"].startswith("python3")
+    reserved = function.get("ReservedConcurrentExecutions")
+    assert reserved >= 1 if profile.config.deploy.lambda_reserved_concurrency else reserved is None
 
 
 def test_e5_production_variants_start_and_stay_at_two_or_more(production):

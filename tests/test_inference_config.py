@@ -26,7 +26,6 @@ VALID = {
             {"name": "champion", "model": "champion", "weight": 90},
             {"name": "challenger", "model": "challenger", "weight": 10},
         ],
-        "shadow_variants": [{"name": "shadow", "model": "challenger"}],
     },
     "serverless": {"enabled": True, "model": "open-model"},
     "asynchronous": {"enabled": True, "model": "challenger"},
@@ -42,6 +41,14 @@ def config(**changes) -> dict:
         for part in parents:
             node = node[int(part)] if part.isdigit() else node[part]
         node[int(leaf) if leaf.isdigit() else leaf] = value
+    return data
+
+
+def shadowed(**changes) -> dict:
+    """VALID as a shadow test (E2): one production variant and one shadow variant beside it."""
+    data = config(**changes)
+    data["realtime"]["variants"] = data["realtime"]["variants"][:1]
+    data["realtime"].setdefault("shadow_variants", [{"name": "shadow", "model": "challenger"}])
     return data
 
 
@@ -67,11 +74,6 @@ def test_valid_setup_passes():
         pytest.param(
             {"realtime.variants.1.name": "champion"}, "variant name 'champion' is used twice", id="duplicate-variant"
         ),
-        pytest.param(
-            {"realtime.shadow_variants.0.name": "challenger"},
-            "variant name 'challenger' is used twice",
-            id="shadow-name-clash",
-        ),
         pytest.param({"models.1.name": "champion"}, "model name 'champion' is used twice", id="duplicate-model"),
         pytest.param(
             {"realtime.variants.0.min_capacity": 3, "realtime.variants.0.max_capacity": 2},
@@ -91,7 +93,8 @@ def test_valid_setup_passes():
         ),
         pytest.param(
             {"realtime.variants.0.instance_type": "ml.m5.huge"},
-            "'ml.m5.huge' is not a SageMaker hosting instance type; ml.m5 offers ml.m5.12xlarge",
+            "'ml.m5.huge' is not a SageMaker hosting instance type (did you mean ml.m5.large?); "
+            "ml.m5 offers ml.m5.12xlarge",
             id="unknown-instance-size",
         ),
         pytest.param(
@@ -107,11 +110,6 @@ def test_valid_setup_passes():
             {"realtime.variants.0.instance_type": "ml.inf1.xlarge", "realtime.shadow_variants": []},
             "canary deployment guardrails cannot be used with Inf1 instances",
             id="canary-on-inf1",
-        ),
-        pytest.param(
-            {"realtime.shadow_variants.0.instance_type": "ml.inf1.xlarge"},
-            "shadow tests cannot run on Inf1 instances",
-            id="shadow-on-inf1",
         ),
         pytest.param(
             {"serverless.model": "champion"},
@@ -155,9 +153,64 @@ def test_invalid_inference_setups_are_refused(changes, expected):
     assert expected in problems(config(**changes))
 
 
+def test_e2_a_shadow_beside_one_production_variant_passes():
+    InferenceConfig.model_validate(shadowed())
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        pytest.param(
+            shadowed(**{"realtime.shadow_variants": [{"name": "champion", "model": "challenger"}]}),
+            "variant name 'champion' is used twice",
+            id="shadow-name-clash",
+        ),
+        pytest.param(
+            shadowed(
+                **{
+                    "realtime.shadow_variants": [
+                        {"name": "shadow", "model": "challenger", "instance_type": "ml.inf1.xlarge"}
+                    ]
+                }
+            ),
+            "inference.realtime.shadow_variants[0]: shadow tests cannot run on Inf1 instances",
+            id="shadow-on-inf1",
+        ),
+        pytest.param(
+            config(**{"realtime.shadow_variants": [{"name": "shadow", "model": "challenger"}]}),
+            "inference.realtime.shadow_variants: a shadow variant needs exactly one production variant beside it, "
+            "but inference.realtime.variants has 2",
+            id="shadow-beside-two-variants",
+        ),
+        pytest.param(
+            shadowed(
+                **{
+                    "realtime.shadow_variants": [
+                        {"name": "shadow-one", "model": "challenger"},
+                        {"name": "shadow-two", "model": "challenger"},
+                    ]
+                }
+            ),
+            "inference.realtime.shadow_variants: 2 shadow variants given, AWS takes one",
+            id="two-shadows",
+        ),
+    ],
+)
+def test_e2_shadow_setups_aws_refuses(data, expected):
+    assert expected in problems(data)
+
+
 def test_documented_limitations_cite_their_source():
     assert GUARDRAILS_DOC in problems(config(**{"realtime.deployment": {"mode": "rolling"}}))
-    assert SHADOW_DOC in problems(config(**{"realtime.shadow_variants.0.instance_type": "ml.inf1.xlarge"}))
+    assert SHADOW_DOC in problems(
+        shadowed(
+            **{
+                "realtime.shadow_variants": [
+                    {"name": "shadow", "model": "challenger", "instance_type": "ml.inf1.xlarge"}
+                ]
+            }
+        )
+    )
     assert SERVERLESS_DOC in problems(config(**{"serverless.model": "champion"}))
 
 
@@ -186,7 +239,8 @@ def test_profiles_deploy_every_inference_option():
 
     for name in ("sandbox", "production"):
         inference = load_config(name).inference
-        assert inference.enabled and inference.realtime.shadow_variants
+        # Two production variants: AWS takes no shadow variant beside them (E2; the variant fixture has one).
+        assert inference.enabled and len(inference.realtime.variants) == 2 and not inference.realtime.shadow_variants
         assert inference.serverless.enabled and inference.asynchronous.enabled and inference.pipeline.enabled
         assert inference.api.enabled
     assert load_config("production").inference.high_availability

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import as_list, bucket_policy_for, statements, target
 
+from config import ProjectConfig
 from ml_constructs.runtime.lake import schema
 
 INGESTION = "Ingestion"
@@ -101,7 +102,10 @@ def test_i3_transformation_lambda_with_a_real_timeout_in_the_vpc(profile):
     assert function["Runtime"] == "python3.14"
     assert function["Handler"] == "transform.handler"
     assert function["Timeout"] == transform_config.timeout_seconds > 3
-    assert function["ReservedConcurrentExecutions"] == transform_config.reserved_concurrency
+    if profile.config.deploy.lambda_reserved_concurrency:
+        assert function["ReservedConcurrentExecutions"] == transform_config.reserved_concurrency
+    else:
+        assert "ReservedConcurrentExecutions" not in function
     assert function["VpcConfig"]["SubnetIds"] and function["VpcConfig"]["SecurityGroupIds"]
     group = profile.resources(INGESTION, "AWS::Logs::LogGroup")[target(function["LoggingConfig"]["LogGroup"])]
     assert group["Properties"]["RetentionInDays"] == profile.config.security.log_retention_days
@@ -231,12 +235,30 @@ def test_i8_glue_security_configuration_encrypts_everything_with_kms(profile):
     assert config["JobBookmarksEncryption"]["JobBookmarksEncryptionMode"] == "CSE-KMS"
 
 
-def test_i8_data_catalog_encrypted_when_the_profile_owns_the_setting(profile, variant):
-    settings = one(profile, LAKE, "AWS::Glue::DataCatalogEncryptionSettings")["DataCatalogEncryptionSettings"]
+def test_i8_data_catalog_encrypted_when_the_profile_owns_the_setting(production):
+    settings = one(production, LAKE, "AWS::Glue::DataCatalogEncryptionSettings")["DataCatalogEncryptionSettings"]
     assert settings["EncryptionAtRest"]["CatalogEncryptionMode"] == "SSE-KMS"
     assert imported(settings["EncryptionAtRest"]["SseAwsKmsKeyId"], "DataKey")
     assert settings["ConnectionPasswordEncryption"]["ReturnConnectionPasswordEncrypted"] is True
-    assert not variant.resources(LAKE, "AWS::Glue::DataCatalogEncryptionSettings")
+
+
+def test_i8_sandbox_leaves_the_account_wide_catalog_setting_alone(sandbox, variant):
+    # The setting is one per account and region and outlives teardown; the sandbox deletes the
+    # data key 7 days after teardown, which would break every catalog call in the account.
+    assert sandbox.config.removal_policy == "destroy" and not sandbox.config.ingestion.catalog_encryption
+    for assembly in (sandbox, variant):
+        assert not assembly.resources(LAKE, "AWS::Glue::DataCatalogEncryptionSettings")
+
+
+def test_i8_catalog_encryption_refused_when_teardown_deletes_its_key(sandbox):
+    data = sandbox.config.model_dump()
+    data["ingestion"]["catalog_encryption"] = True
+    with pytest.raises(ValueError) as error:
+        ProjectConfig.model_validate(data)
+    message = str(error.value)
+    assert "ingestion.catalog_encryption" in message and "removal_policy" in message
+    data["removal_policy"] = "retain"
+    assert ProjectConfig.model_validate(data).ingestion.catalog_encryption
 
 
 def test_i8_glue_runs_inside_the_private_network(profile):

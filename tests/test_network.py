@@ -189,7 +189,8 @@ def test_n3_s3_endpoint_admits_only_project_and_named_aws_buckets(profile):
         assert statement["Effect"] == "Allow"
         assert "s3:*" not in as_list(statement["Action"])
         assert "*" not in as_list(statement["Resource"])
-        assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == {"Ref": "AWS::AccountId"}
+    for sid in ("ProjectBuckets", "ProjectReadOnlyBuckets"):
+        assert by_sid[sid]["Condition"]["StringEquals"]["aws:PrincipalAccount"] == {"Ref": "AWS::AccountId"}
     project = by_sid["ProjectBuckets"]
     assert project["Resource"] == [f"arn:aws:s3:::{prefix}*", f"arn:aws:s3:::{prefix}*/*"]
     assert project["Condition"]["StringEquals"]["aws:ResourceAccount"] == {"Ref": "AWS::AccountId"}
@@ -199,6 +200,21 @@ def test_n3_s3_endpoint_admits_only_project_and_named_aws_buckets(profile):
     aws_owned = by_sid["AwsOwnedBucketsForImagesAndPackages"]
     assert aws_owned["Action"] == "s3:GetObject"
     assert f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*" in aws_owned["Resource"]
+
+
+def test_n3_aws_owned_buckets_admit_the_requests_that_really_reach_them(profile):
+    # proves N3: ECR layer downloads use pre-signed URLs signed by ECR's principal and yum/dnf
+    # read the Amazon Linux repositories anonymously; neither request carries this account as
+    # aws:PrincipalAccount, so a principal condition would block image pulls and package installs.
+    region = profile.config.region
+    by_sid = {s["Sid"]: s for s in statements(s3_endpoint(profile)["PolicyDocument"])}
+    aws_owned = by_sid["AwsOwnedBucketsForImagesAndPackages"]
+    assert aws_owned["Principal"] == {"AWS": "*"} or aws_owned["Principal"] == "*"
+    assert "Condition" not in aws_owned
+    resources = as_list(aws_owned["Resource"])
+    assert all(r.startswith("arn:aws:s3:::") and r.endswith("/*") for r in resources)
+    assert f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*" in resources
+    assert all(region in r for r in resources), "only this region's AWS-owned buckets"
 
 
 # --- N4: security groups --------------------------------------------------------------------
