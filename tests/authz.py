@@ -45,7 +45,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gates.resolve import ACCOUNT, PARTITION, Templates, digest
+from gates.resolve import ACCOUNT, Templates, digest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).resolve().parent / "authz" / "simulate.mjs"
@@ -123,13 +123,11 @@ class World(Templates):
         self,
         templates: Mapping[str, dict],
         *,
-        region: str,
-        account: str = ACCOUNT,
-        partition: str = PARTITION,
-        artifact_ids: Mapping[str, str] | None = None,
         aws_managed_policies: Mapping[str, dict] | None = None,
+        **where: Any,
     ) -> None:
-        super().__init__(templates, region=region, account=account, partition=partition, artifact_ids=artifact_ids)
+        """`where`: region, account, partition, artifact_ids (gates.resolve.Templates)."""
+        super().__init__(templates, **where)
         self._aws_managed = {**AWS_MANAGED_POLICIES, **(aws_managed_policies or {})}
 
     @classmethod
