@@ -12,22 +12,27 @@ Rows whose `enforced_by` is set cannot be broken from a profile (no field can as
 combination); they are listed so the table is the whole story, and a test keeps the reason true.
 
 The second half checks every `instance_type` field against the offerings for its kind of job,
-from the same botocore service model (`INSTANCE_KINDS`), and encodes once which instance
-families carry local NVMe instance storage (`has_instance_storage`).
+from the same botocore service model (`INSTANCE_KINDS`). Which instance families carry local
+NVMe instance storage (`has_instance_storage`) is encoded once in `ml_constructs.instance_storage`,
+which the constructs and pipeline definitions read too: jobs and endpoints on those types are
+built without a volume key (the `*-local-storage-no-volume-key` rows).
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-import re
 from dataclasses import dataclass
+
+# The one list of local-storage families, shared with the constructs (re-exported for the validators).
+from ml_constructs.instance_storage import INSTANCE_STORE_DOC, INSTANCE_STORE_ENCRYPTION_DOC
+from ml_constructs.instance_storage import INSTANCE_STORE_FAMILIES as INSTANCE_STORE_FAMILIES
+from ml_constructs.instance_storage import has_instance_storage as has_instance_storage
 
 # Developer-guide pages quoted by the rules below.
 GUARDRAILS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html"
 SHADOW_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-exclusions.html"
 SERVERLESS_DOC = "https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html"
-INSTANCE_STORE_DOC = "https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html#ac_instance-store"
 BOTOCORE = "botocore sagemaker service-2.json"
 
 
@@ -72,10 +77,15 @@ _LOCAL_STORAGE_QUOTE = (
     "\"Local storage volumes are encrypted using a hardware module on the instance. You can't request a "
     'VolumeKmsKeyId when using an instance type with local storage."'
 )
-_LOCAL_STORAGE_ADVICE = (
-    "{field} {instance_type!r} has local NVMe instance storage, where SageMaker refuses a volume KMS key, "
-    "and this project always encrypts {jobs} volumes with the data key: " + _LOCAL_STORAGE_QUOTE + "; choose a "
-    "family without instance storage (ml.m5, ml.c5, ml.r5, ml.m6i, ml.p3 ...)"
+_LOCAL_STORAGE_FACT = (
+    "{field} {instance_type!r} has local NVMe instance storage, where SageMaker takes no volume KMS key: "
+    + _LOCAL_STORAGE_QUOTE
+    + "; {jobs} on it are built without one (the storage is encrypted with XTS-AES-256 by a hardware module, "
+    "which cannot be disabled) and the N8 guardrail exempts these types through sagemaker:InstanceTypes"
+)
+_LOCAL_STORAGE_ENFORCED = (
+    "ml_constructs.instance_storage.volume_key_for omits the volume key for instance types with local storage "
+    "({builders}); no profile field sets the key (tests/test_local_storage.py)"
 )
 
 RULES: dict[str, FeatureRule] = {
@@ -88,8 +98,8 @@ RULES: dict[str, FeatureRule] = {
             source=f"{BOTOCORE}: CreateEndpointConfigInput.ShadowProductionVariants",
             message=(
                 "{field}: a shadow variant needs exactly one production variant beside it, but "
-                "inference.realtime.variants has {count}: " + _SHADOW_QUOTE + "; keep one production variant "
-                "or remove the shadow variant (a separate shadow-test endpoint serves E2)"
+                "{variants} has {count}: " + _SHADOW_QUOTE + "; keep one production variant, or move the "
+                "shadow variant to inference.shadow_test (the shadow-test endpoint, E2)"
             ),
         ),
         FeatureRule(
@@ -114,17 +124,17 @@ RULES: dict[str, FeatureRule] = {
             message=(
                 "{field}: {mode} deployment guardrails cannot be used with Inf1 instances: "
                 + _GUARDRAILS_INF1_QUOTE
-                + "; use inference.realtime.deployment mode all-at-once with baking_seconds: 0, or another "
+                + "; use {deployment} mode all-at-once with baking_seconds: 0, or another "
                 "instance family"
             ),
         ),
         FeatureRule(
             key="rolling-needs-one-variant",
             patterns="E3",
-            combination="rolling deployment of an endpoint with more than one production variant",
+            combination="rolling deployment of an endpoint with more than one variant (a shadow variant counts)",
             source=GUARDRAILS_DOC,
             message=(
-                "inference.realtime.deployment.mode rolling cannot update an endpoint with {count} variants: "
+                "{field} rolling cannot update an endpoint with {count} variants: "
                 + _ROLLING_QUOTE
                 + "; use canary, linear or all-at-once"
             ),
@@ -164,8 +174,8 @@ RULES: dict[str, FeatureRule] = {
             combination="data capture or Model Monitor on a serverless endpoint",
             source=SERVERLESS_DOC,
             message="a serverless endpoint cannot capture data: " + SERVERLESS_EXCLUSION,
-            enforced_by="ServerlessEndpoint sets no DataCaptureConfig; inference.realtime.data_capture and "
-            "monitoring apply to the real-time endpoint only",
+            enforced_by="ServerlessEndpoint sets no DataCaptureConfig; the data_capture and "
+            "monitoring fields belong to the instance-backed real-time endpoints only",
         ),
         FeatureRule(
             key="serverless-no-shadow",
@@ -178,37 +188,65 @@ RULES: dict[str, FeatureRule] = {
         ),
         FeatureRule(
             key="training-local-storage-no-volume-key",
-            patterns="M1, M3, M5",
+            patterns="M1, M3, M5, N8",
             combination="training or tuning jobs with a volume KMS key on an instance type with local storage",
             source=(
                 f"{BOTOCORE}: ResourceConfig.VolumeKmsKeyId, HyperParameterTuningResourceConfig.VolumeKmsKeyId; "
-                f"{INSTANCE_STORE_DOC}"
+                f"{INSTANCE_STORE_DOC}; {INSTANCE_STORE_ENCRYPTION_DOC}"
             ),
-            message=_LOCAL_STORAGE_ADVICE.replace("{jobs}", "training and tuning job"),
+            message=_LOCAL_STORAGE_FACT.replace("{jobs}", "training and tuning jobs"),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training.py: ModelTrainer's Compute"),
         ),
         FeatureRule(
             key="processing-local-storage-no-volume-key",
-            patterns="M1",
+            patterns="M1, N8",
             combination="processing jobs with a volume KMS key on an instance type with local storage",
-            source=f"{BOTOCORE}: ProcessingClusterConfig.VolumeKmsKeyId; {INSTANCE_STORE_DOC}",
-            message=_LOCAL_STORAGE_ADVICE.replace("{jobs}", "processing job"),
+            source=f"{BOTOCORE}: ProcessingClusterConfig.VolumeKmsKeyId; {INSTANCE_STORE_DOC}; "
+            f"{INSTANCE_STORE_ENCRYPTION_DOC}",
+            message=_LOCAL_STORAGE_FACT.replace("{jobs}", "processing jobs"),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training.py: ScriptProcessor"),
         ),
         FeatureRule(
             key="transform-local-storage-no-volume-key",
-            patterns="M7",
+            patterns="M7, N8",
             combination="batch transform jobs with a volume KMS key on an instance type with local storage",
-            source=f"{BOTOCORE}: TransformResources.VolumeKmsKeyId; {INSTANCE_STORE_DOC}",
-            message=_LOCAL_STORAGE_ADVICE.replace("{jobs}", "batch transform job"),
+            source=f"{BOTOCORE}: TransformResources.VolumeKmsKeyId; {INSTANCE_STORE_DOC}; "
+            f"{INSTANCE_STORE_ENCRYPTION_DOC}",
+            message=_LOCAL_STORAGE_FACT.replace("{jobs}", "batch transform jobs"),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training.py: Transformer"),
         ),
         FeatureRule(
             key="monitoring-local-storage-no-volume-key",
-            patterns="E6",
+            patterns="E6, N8",
             combination="Model Monitor jobs with a volume KMS key on an instance type with local storage",
             source=(
                 f"{BOTOCORE}: MonitoringClusterConfig.VolumeKmsKeyId (monitoring jobs run as processing jobs: "
-                f"ProcessingClusterConfig.VolumeKmsKeyId); {INSTANCE_STORE_DOC}"
+                f"ProcessingClusterConfig.VolumeKmsKeyId); {INSTANCE_STORE_DOC}; {INSTANCE_STORE_ENCRYPTION_DOC}"
             ),
-            message=_LOCAL_STORAGE_ADVICE.replace("{jobs}", "monitoring job"),
+            message=_LOCAL_STORAGE_FACT.replace("{jobs}", "monitoring jobs"),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(
+                builders="ml_constructs/inference.py: the monitoring job definition's MonitoringResources"
+            ),
+        ),
+        FeatureRule(
+            key="hosting-local-storage-no-kms-key",
+            patterns="E1, E2, E9, N8",
+            combination="an endpoint configuration with a KmsKeyId and a variant on an instance type with local "
+            "storage",
+            source=(
+                f'{BOTOCORE}: CreateEndpointConfigInput.KmsKeyId ("If any of the models that you specify in the '
+                "ProductionVariants parameter use nitro-based instances with local storage, the KmsKeyId parameter "
+                'does not encrypt instance local storage"; earlier API reference text: the call fails); '
+                f"{INSTANCE_STORE_DOC}; {INSTANCE_STORE_ENCRYPTION_DOC}"
+            ),
+            message=(
+                "{field} {instance_type!r} has local NVMe instance storage, which an endpoint configuration's "
+                "KmsKeyId does not encrypt (and which AWS's API reference said makes CreateEndpointConfig fail); "
+                "the endpoint configuration is built without one, its storage being hardware-encrypted"
+            ),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(
+                builders="ml_constructs/inference.py: endpoint configurations' KmsKeyId"
+            ),
         ),
     )
 }
@@ -262,21 +300,3 @@ def instance_type_problem(field: str, instance_type: str, kind: str) -> str | No
     return (
         f"{field} {instance_type!r} is not a SageMaker {kind} instance type{hint}; {family} offers {', '.join(sizes)}"
     )
-
-
-# Instance families with local NVMe instance-store volumes (EC2 "Instance store volumes", see
-# INSTANCE_STORE_DOC). Every family whose attribute letters include "d" has them (m5d, c6id,
-# r7gd, g4dn, p3dn, p4d, p4de ...); these families have them without a "d" in the name.
-INSTANCE_STORE_FAMILIES = frozenset(
-    {"dl1", "g5", "g6", "g6e", "g7e", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200", "trn1", "trn1n", "trn2"}
-)
-_FAMILY_NAME = re.compile(r"^(?P<series>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z]*)(?:-[a-z0-9]+)*$")
-
-
-def has_instance_storage(instance_type: str) -> bool:
-    """True when `instance_type` (ml.<family>.<size>) carries local NVMe instance storage."""
-    family = _family(instance_type).removeprefix("ml.")
-    if family in INSTANCE_STORE_FAMILIES:
-        return True
-    match = _FAMILY_NAME.match(family)
-    return bool(match and "d" in match["attributes"])

@@ -146,7 +146,14 @@ class DataCaptureConfig(StrictModel):
 class MonitoringConfig(StrictModel):
     """Model Monitor data-quality schedule against a baseline (E6)."""
 
-    enabled: bool = Field(default=True, description="Run a data-quality monitoring schedule on captured data.")
+    enabled: bool = Field(
+        default=False,
+        description=(
+            "Opt-in: run a data-quality monitoring schedule on captured data. Off by default because AWS closed "
+            "SageMaker Model Monitor to new customers (effective 2026-07-30) and its resources are missing in some "
+            "regions; turn it on only in an account that already uses Model Monitor. Data capture stays on."
+        ),
+    )
     schedule: CronSchedule = Field(default="cron(0 * ? * * *)", description="When the monitoring job runs (hourly).")
     instance_type: str = Field(default="ml.m5.large", description="Instance of the monitoring job.")
     baseline_constraints: (
@@ -157,8 +164,8 @@ class MonitoringConfig(StrictModel):
     )
 
 
-class RealtimeConfig(StrictModel):
-    """The A/B real-time endpoint (E1-E7)."""
+class EndpointRolloutConfig(StrictModel):
+    """What every instance-backed real-time endpoint declares: variants, scaling, guardrails, capture."""
 
     variants: list[VariantConfig] = Field(min_length=1, max_length=10, description="Production variants (E1).")
     shadow_variants: list[ShadowVariantConfig] = Field(
@@ -173,7 +180,36 @@ class RealtimeConfig(StrictModel):
         default_factory=DeploymentGuardrailsConfig, description="Deployment guardrails (E3)."
     )
     data_capture: DataCaptureConfig = Field(default_factory=DataCaptureConfig, description="Data capture (E6).")
-    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Model monitoring (E6).")
+
+
+class RealtimeConfig(EndpointRolloutConfig):
+    """The A/B real-time endpoint `<project>-<profile>-realtime` (E1-E7): weighted production variants.
+
+    The approval path (pipelines.deploy_on_approval) and the inference API target it.
+    """
+
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig, description="Model Monitor data-quality schedule, opt-in (E6)."
+    )
+
+
+class ShadowTestConfig(EndpointRolloutConfig):
+    """The shadow-test endpoint `<project>-<profile>-shadow-test` (E2): one production variant answers every
+    request, one shadow variant gets a copy of `sampling_weight` of them and its answers are only captured."""
+
+    enabled: bool = Field(default=True, description="Deploy the shadow-test endpoint.")
+    variants: list[VariantConfig] = Field(
+        min_length=1,
+        max_length=10,
+        description="The production variant: exactly one, it answers every request (E2; weight 1 is usual).",
+    )
+    shadow_variants: list[ShadowVariantConfig] = Field(
+        min_length=1,
+        description=(
+            "The shadow variant under test (E2): exactly one, beside exactly one production variant "
+            "(CreateEndpointConfig's rule)."
+        ),
+    )
 
 
 class ServerlessConfig(StrictModel):
@@ -261,6 +297,9 @@ class InferenceConfig(StrictModel):
     )
     models: list[ModelConfig] = Field(default_factory=list, max_length=10, description="Models (N7, E13).")
     realtime: RealtimeConfig | None = Field(default=None, description="The A/B real-time endpoint (E1-E7).")
+    shadow_test: ShadowTestConfig | None = Field(
+        default=None, description="The shadow-test endpoint: one production and one shadow variant (E2-E7)."
+    )
     serverless: ServerlessConfig = Field(default_factory=ServerlessConfig, description="Serverless endpoint (E8).")
     asynchronous: AsyncConfig = Field(default_factory=AsyncConfig, description="Asynchronous endpoint (E9).")
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig, description="Inference pipeline (E10).")
@@ -284,25 +323,36 @@ class InferenceConfig(StrictModel):
             problems.append("inference.realtime: required when inference is enabled")
         else:
             problems += self._realtime_problems(self.realtime, set(names))
+        if self.shadow_test is not None and self.shadow_test.enabled:
+            problems += self._endpoint_problems("inference.shadow_test", self.shadow_test, set(names))
         problems += self._option_problems(set(names))
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     def _realtime_problems(self, realtime: RealtimeConfig, models: set[str]) -> list[str]:
+        problems = self._endpoint_problems("inference.realtime", realtime, models)
+        monitoring = realtime.monitoring
+        if monitoring.enabled and realtime.data_capture.enabled:
+            field = "inference.realtime.monitoring.instance_type"
+            found = aws_rules.instance_type_problem(field, monitoring.instance_type, "monitoring")
+            if found:  # types with local storage are fine: the job takes no volume key then (aws_rules)
+                problems.append(found)
+        return problems
+
+    def _endpoint_problems(self, path: str, endpoint: EndpointRolloutConfig, models: set[str]) -> list[str]:
+        """AWS's rules for one instance-backed endpoint at `path` (the A/B or the shadow-test endpoint)."""
         problems = []
-        variants = realtime.variants
-        all_names = [v.name for v in variants] + [s.name for s in realtime.shadow_variants]
-        problems += [
-            f"inference.realtime: variant name {n!r} is used twice"
-            for n in sorted({n for n in all_names if all_names.count(n) > 1})
-        ]
+        variants = endpoint.variants
+        all_names = [v.name for v in variants] + [s.name for s in endpoint.shadow_variants]
+        twice = sorted({n for n in all_names if all_names.count(n) > 1})
+        problems += [f"{path}: variant name {n!r} is used twice" for n in twice]
         if any(v.weight < 0 for v in variants):
-            problems.append("inference.realtime.variants: weights must not be negative")
+            problems.append(f"{path}.variants: weights must not be negative")
         elif all(v.weight == 0 for v in variants):
-            problems.append("inference.realtime.variants: weights are all zero, so no variant would receive traffic")
+            problems.append(f"{path}.variants: weights are all zero, so no variant would receive traffic")
         for i, v in enumerate(variants):
-            where = f"inference.realtime.variants[{i}]"
+            where = f"{path}.variants[{i}]"
             if v.model not in models:
                 problems.append(f"{where}.model {v.model!r} is not one of inference.models")
             if v.min_capacity > v.max_capacity:
@@ -318,50 +368,43 @@ class InferenceConfig(StrictModel):
                     "SageMaker spreads the variant's instances across availability zones (E5)"
                 )
             problems += _hosting(f"{where}.instance_type", v.instance_type)
-        deployment = realtime.deployment
-        inf1 = [f"inference.realtime.variants[{i}]" for i, v in enumerate(variants) if _inf1(v.instance_type)]
+        deployment = endpoint.deployment
+        shadows = endpoint.shadow_variants
+        inf1 = [f"{path}.variants[{i}]" for i, v in enumerate(variants) if _inf1(v.instance_type)]
         if inf1 and (deployment.mode != "all-at-once" or deployment.baking_seconds):
             mode = deployment.mode if deployment.mode != "all-at-once" else "all-at-once with a baking period"
-            problems.append(RULE("guardrails-not-on-inf1").problem(field=inf1[0], mode=mode))
-        if deployment.mode == "rolling" and len(variants) > 1:
-            problems.append(RULE("rolling-needs-one-variant").problem(count=len(variants)))
-        shadows = realtime.shadow_variants
+            problems.append(
+                RULE("guardrails-not-on-inf1").problem(field=inf1[0], mode=mode, deployment=f"{path}.deployment")
+            )
+        # A shadow variant is a variant of the endpoint too: the safe reading of "multi-variant".
+        if deployment.mode == "rolling" and len(variants) + len(shadows) > 1:
+            problems.append(
+                RULE("rolling-needs-one-variant").problem(
+                    field=f"{path}.deployment.mode", count=len(variants) + len(shadows)
+                )
+            )
         if len(shadows) > 1:
             problems.append(
-                RULE("at-most-one-shadow-variant").problem(
-                    field="inference.realtime.shadow_variants", count=len(shadows)
-                )
+                RULE("at-most-one-shadow-variant").problem(field=f"{path}.shadow_variants", count=len(shadows))
             )
         if shadows and len(variants) != 1:
             problems.append(
                 RULE("shadow-needs-one-production-variant").problem(
-                    field="inference.realtime.shadow_variants", count=len(variants)
+                    field=f"{path}.shadow_variants", variants=f"{path}.variants", count=len(variants)
                 )
             )
         for i, shadow in enumerate(shadows):
-            where = f"inference.realtime.shadow_variants[{i}]"
+            where = f"{path}.shadow_variants[{i}]"
             if shadow.model not in models:
                 problems.append(f"{where}.model {shadow.model!r} is not one of inference.models")
             problems += _hosting(f"{where}.instance_type", shadow.instance_type)
             if _inf1(shadow.instance_type) or inf1:
                 problems.append(RULE("shadow-not-on-inf1").problem(field=where))
-        monitoring = realtime.monitoring
-        if monitoring.enabled and realtime.data_capture.enabled:
-            field = "inference.realtime.monitoring.instance_type"
-            found = aws_rules.instance_type_problem(field, monitoring.instance_type, "monitoring")
-            if found:
-                problems.append(found)
-            elif aws_rules.has_instance_storage(monitoring.instance_type):
-                problems.append(
-                    RULE("monitoring-local-storage-no-volume-key").problem(
-                        field=field, instance_type=monitoring.instance_type
-                    )
-                )
-        used = {v.model for v in variants} | {s.model for s in realtime.shadow_variants}
+        used = {v.model for v in variants} | {s.model for s in shadows}
         for name in sorted(used & models):
             if not self.model(name).network_isolation:
                 problems.append(
-                    f"inference.realtime: model {name!r} runs without network isolation; the real-time endpoint "
+                    f"{path}: model {name!r} runs without network isolation; the real-time endpoint "
                     "serves only isolated models inside the VPC (N7)"
                 )
         return problems

@@ -229,27 +229,20 @@ class PipelinesConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _instance_types_exist_and_take_a_volume_key(self) -> PipelinesConfig:
-        """Each job's instance type is one SageMaker offers for that kind of job, and has no local
-        instance storage: every job here encrypts its volume with the data key (config/aws_rules.py)."""
+    def _instance_types_exist(self) -> PipelinesConfig:
+        """Each job's instance type is one SageMaker offers for that kind of job. Types with local
+        instance storage are accepted: their jobs are built without a volume key (config/aws_rules.py,
+        `*-local-storage-no-volume-key`)."""
         jobs = [
-            ("processing", self.processing.instance_type, "processing-local-storage-no-volume-key", True),
-            ("training", self.training.instance_type, "training-local-storage-no-volume-key", True),
-            (
-                "transform",
-                self.transform.instance_type,
-                "transform-local-storage-no-volume-key",
-                self.transform.enabled,
-            ),
+            ("processing", self.processing.instance_type),
+            ("training", self.training.instance_type),
+            ("transform", self.transform.instance_type),
         ]
-        problems = []
-        for kind, instance_type, storage_rule, used in jobs:
-            field = f"pipelines.{kind}.instance_type"
-            found = aws_rules.instance_type_problem(field, instance_type, kind)
-            if found:
-                problems.append(found)
-            elif self.enabled and used and aws_rules.has_instance_storage(instance_type):
-                problems.append(aws_rules.rule(storage_rule).problem(field=field, instance_type=instance_type))
+        problems = [
+            found
+            for kind, instance_type in jobs
+            if (found := aws_rules.instance_type_problem(f"pipelines.{kind}.instance_type", instance_type, kind))
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self

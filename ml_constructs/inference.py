@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as assets
@@ -24,6 +25,8 @@ from constructs import Construct
 
 from ml_constructs.acknowledgments import acknowledge_compliance
 from ml_constructs.iam import SageMakerExecutionRole
+from ml_constructs.instance_storage import INSTANCE_STORE_ENCRYPTION_DOC, volume_key_for
+from ml_constructs.keys import cloudwatch_alarms_arn
 from ml_constructs.variant_scaling import (
     ENDPOINT_NAMESPACE,
     ScaledVariant,
@@ -37,6 +40,13 @@ from ml_constructs.variant_scaling import (
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 # Script mode inside the framework container: code/ of the model archive, extracted to /opt/ml/model.
 SCRIPT_DIRECTORY = "/opt/ml/model/code"
+
+
+LOCAL_STORAGE_NO_KEY = (
+    "A variant runs on an instance type with local NVMe storage, which SageMaker's KmsKeyId does not encrypt "
+    "(botocore CreateEndpointConfigInput.KmsKeyId; the API reference said the call fails): that storage is "
+    f"encrypted with XTS-AES-256 by the instance's hardware module, always ({INSTANCE_STORE_ENCRYPTION_DOC})."
+)
 
 
 def model_artifact(scope: Construct, construct_id: str, name: str) -> assets.Asset:
@@ -84,7 +94,45 @@ class InferenceRole(Construct):
         self.role.use_data_key(data_key.key_arn)
         if topics:
             self.grants.allow("PublishInferenceNotifications", ("sns:Publish",), [t.topic_arn for t in topics])
+            # SageMaker publishes asynchronous results as this role; SNS then encrypts each message
+            # with the topic's key on the publisher's behalf, so the publisher needs the key too (SNS
+            # Developer Guide, "Managing Amazon SNS encryption keys": publishers to an SSE topic need
+            # kms:GenerateDataKey* and kms:Decrypt on its key), and only through SNS.
+            keys = list(dict.fromkeys(t.master_key.key_arn for t in topics if t.master_key is not None))
+            if keys:
+                stack = cdk.Stack.of(self)
+                self.grants.allow(
+                    "NotificationsKeyThroughSns",
+                    ("kms:GenerateDataKey*", "kms:Decrypt"),
+                    keys,
+                    {"StringEquals": {"kms:ViaService": f"sns.{stack.region}.amazonaws.com"}},
+                    wildcard_reason="kms:GenerateDataKey* as the SNS Developer Guide lists it for publishers to "
+                    "encrypted topics; only on the topics' key and only through SNS in this region.",
+                )
         self.grants.acknowledge(self.role.grants_policy.node.default_child)
+
+
+def allow_alarm_publications(topic: sns.Topic) -> None:
+    """Let CloudWatch alarms of this account and region publish to `topic` (its alarm actions).
+
+    CloudWatch publishes with its service principal; the statement is bound to this account's
+    alarms (aws:SourceAccount, aws:SourceArn) so no other account's alarm can use the topic
+    (CloudWatch User Guide, confused-deputy prevention). The topic's key must admit CloudWatch
+    too (ServiceKey.allow_cloudwatch_alarms).
+    """
+    stack = cdk.Stack.of(topic)
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchAlarmsOfThisAccount",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": cloudwatch_alarms_arn(stack)},
+            },
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -193,7 +241,8 @@ def _variant_metric(endpoint_name: str, variant: str, metric: str, statistic: st
 class GuardedEndpoint(Construct):
     """An instance-backed endpoint whose updates are guarded by alarms (E1-E5, E7, E12).
 
-    - endpoint configuration with the variants' weights (E1), optional shadow variants (E2),
+    - endpoint configuration with the variants' weights (E1), or one production variant with one
+      shadow variant (E2, whose weight over the production variant's is the share copied to it),
       the data key on every instance volume (E7), and data capture (E6) when given;
     - blue/green canary, linear or all-at-once traffic shifting, or a rolling update, with
       automatic rollback on the variants' latency and 5XX alarms (E3);
@@ -203,7 +252,8 @@ class GuardedEndpoint(Construct):
       per instance (E4), or on the queue from zero instances for an asynchronous endpoint (E9),
       handed off around updates that SageMaker would otherwise refuse (VariantScaling);
     - per variant: alarms on p99 ModelLatency, Invocation5XXErrors and Invocation4XXErrors
-      that notify the alarm topic (E12).
+      that notify the alarm topic (E12); a shadow variant's alarms notify but are no rollback
+      triggers (its answers are only captured), and it is not autoscaled (fixed instance count).
 
     The endpoint has a fixed name, so alarms refer to it by name and the endpoint can refer to
     its rollback alarms without a reference cycle.
@@ -232,16 +282,23 @@ class GuardedEndpoint(Construct):
         for variant in variants:
             self.alarms[variant.name] = self._variant_alarms(variant.name, alarms, action)
         rollback = [a for variant_alarms in self.alarms.values() for a in variant_alarms[:2]]
+        # A shadow variant's answers never reach callers: its alarms notify, they do not roll back.
+        for variant in shadow_variants:
+            self.alarms[variant.name] = self._variant_alarms(variant.name, alarms, action)
 
         self.config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            kms_key_id=data_key.key_arn,
+            # None when a variant has local instance storage: hardware-encrypted, the key would not
+            # cover it (and the API reference said the call fails): ml_constructs.instance_storage.
+            kms_key_id=volume_key_for([v.instance_type for v in (*variants, *shadow_variants)], data_key.key_arn),
             production_variants=[self._variant(v) for v in variants],
             shadow_production_variants=[self._variant(v) for v in shadow_variants] or None,
             data_capture_config=data_capture,
             async_inference_config=async_config,
         )
+        if self.config.kms_key_id is None:
+            acknowledge_compliance(self.config, "SageMakerEndpointConfigurationKMSKeyConfigured", LOCAL_STORAGE_NO_KEY)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
@@ -515,7 +572,7 @@ class DataQualityMonitor(Construct):
                     instance_count=1,
                     instance_type=instance_type,
                     volume_size_in_gb=20,
-                    volume_kms_key_id=data_key.key_arn,
+                    volume_kms_key_id=volume_key_for(instance_type, data_key.key_arn),
                 )
             ),
             network_config=job.NetworkConfigProperty(

@@ -87,6 +87,28 @@ class ServiceKey(Construct):
             )
         )
 
+    def allow_cloudwatch_alarms(self) -> None:
+        """Let CloudWatch alarms of this account and region publish to topics encrypted with the key.
+
+        CloudWatch delivers alarm actions with its service principal, which needs the topic's
+        data key (SNS Developer Guide, "Enable compatibility between event sources from AWS
+        services and encrypted topics"); bound to this account's alarms in this region
+        (aws:SourceAccount, aws:SourceArn: confused-deputy prevention).
+        """
+        stack = cdk.Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublishToEncryptedTopics",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": cloudwatch_alarms_arn(stack)},
+                },
+            )
+        )
+
     def allow_service_publishers(self, *services: str) -> None:
         """Let AWS services of this account publish to SNS topics encrypted with the key.
 
@@ -103,3 +125,10 @@ class ServiceKey(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
+
+
+def cloudwatch_alarms_arn(stack: cdk.Stack) -> str:
+    """Every CloudWatch alarm of the stack's account and region (an ArnLike pattern)."""
+    return stack.format_arn(
+        service="cloudwatch", resource="alarm", resource_name="*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME
+    )

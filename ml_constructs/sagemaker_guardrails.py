@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ml_constructs.instance_storage import sagemaker_instance_storage_patterns
+
 # The request tag a pipeline job carries when its step is a declared isolation exception (M2).
 ISOLATION_EXCEPTION_TAG = "network-isolation-exception"
 
@@ -79,6 +81,22 @@ REQUIRE_VOLUME_KMS = tuple(
         - {"sagemaker:CreateJob"}
     )
 )
+# Jobs and endpoint configurations on instance types with local NVMe storage take no volume key
+# (SageMaker refuses it for jobs; for endpoints it would not encrypt that storage), which is
+# hardware-encrypted instead (ml_constructs.instance_storage): the volume-key deny exempts a request
+# whose instance types (sagemaker:InstanceTypes) all have local storage. Domains and notebook
+# instances keep an EBS volume their key encrypts whatever the instance type, and AutoML and
+# labeling jobs carry no sagemaker:InstanceTypes: no exemption for them.
+EXEMPT_ON_INSTANCE_STORAGE = tuple(
+    sorted(
+        (
+            *_MONITORING,
+            *_TRAINING_AND_PROCESSING,
+            "sagemaker:CreateEndpointConfig",
+            "sagemaker:CreateTransformJob",
+        )
+    )
+)
 
 
 def guardrail_statements(
@@ -100,6 +118,7 @@ def guardrail_statements(
             sid=sid, effect=iam.Effect.DENY, actions=list(actions), resources=["*"], conditions=conditions
         )
 
+    without_volume_key = {"Null": {"sagemaker:VolumeKmsKeyArn": "true"}}
     # Absent means SageMaker's default, which is "off" for both flags: BoolIfExists denies it.
     without_isolation = {"BoolIfExists": {"sagemaker:NetworkIsolation": "false"}}
     isolation = [
@@ -129,7 +148,27 @@ def guardrail_statements(
             REQUIRE_INTER_CONTAINER_ENCRYPTION,
             {"BoolIfExists": {"sagemaker:InterContainerTrafficEncryption": "false"}},
         ),
-        deny("DenyWithoutVolumeKmsKey", REQUIRE_VOLUME_KMS, {"Null": {"sagemaker:VolumeKmsKeyArn": "true"}}),
+        deny(
+            "DenyWithoutVolumeKmsKey",
+            tuple(a for a in REQUIRE_VOLUME_KMS if a not in EXEMPT_ON_INSTANCE_STORAGE),
+            without_volume_key,
+        ),
+        # Denied when any requested type lacks local storage (ForAnyValue of a negated operator:
+        # one value matching none of the patterns suffices), so a mixed request is still denied.
+        deny(
+            "DenyWithoutVolumeKmsKeyOffInstanceStorage",
+            EXEMPT_ON_INSTANCE_STORAGE,
+            {
+                **without_volume_key,
+                "ForAnyValue:StringNotLike": {"sagemaker:InstanceTypes": list(sagemaker_instance_storage_patterns())},
+            },
+        ),
+        # ForAnyValue is false on a request without instance types: deny those as before.
+        deny(
+            "DenyWithoutVolumeKmsKeyOrInstanceTypes",
+            EXEMPT_ON_INSTANCE_STORAGE,
+            {"Null": {"sagemaker:VolumeKmsKeyArn": "true", "sagemaker:InstanceTypes": "true"}},
+        ),
         deny("DenyWithoutOutputKmsKey", REQUIRE_OUTPUT_KMS, {"Null": {"sagemaker:OutputKmsKeyArn": "true"}}),
         # A notebook gets direct internet and root access unless the request disables them.
         deny(
@@ -155,8 +194,9 @@ class SageMakerGuardrailPolicy(Construct):
 
     Denies win over any allow, so a data scientist, a notebook's execution role or a
     pipeline cannot start a job, model, notebook or domain outside the VPC, without network
-    isolation or inter-container encryption, without KMS on volumes and outputs, or a
-    notebook with internet or root access.
+    isolation or inter-container encryption, without KMS on volumes (except on instance types
+    whose local storage is hardware-encrypted and takes no key) and outputs, or a notebook with
+    internet or root access.
     """
 
     def __init__(

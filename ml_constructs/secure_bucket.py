@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 import jsii
@@ -161,7 +161,13 @@ class SecureBucket(Construct):
             object_locked=object_lock_retention is not None,
         )
 
-    def deny_outside_vpc_endpoint(self, vpc_endpoint_id: str, *, exempt_role_arns: Sequence[str]) -> None:
+    def deny_outside_vpc_endpoint(
+        self,
+        vpc_endpoint_id: str,
+        *,
+        exempt_role_arns: Sequence[str],
+        exempt_readers: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         """Refuse every request that does not come through the project's S3 endpoint (N10).
 
         The network perimeter of AWS's data-perimeter guidance, as one Deny statement:
@@ -170,6 +176,11 @@ class SecureBucket(Construct):
         narrow exceptions: `exempt_role_arns` (the deployment role that creates, updates and
         tears down the stack), this stack's auto-delete provider (teardown in profiles that
         destroy data), and the account's service-linked roles (AWS Config, Access Analyzer).
+
+        `exempt_readers` maps a role ARN to object key prefixes it may read (s3:GetObject only)
+        from outside the endpoint: a SageMaker execution role whose session SageMaker uses from
+        its own network (a model's ModelDataUrl). Every other request of that role still has to
+        come through the endpoint (two more Deny statements, scoped to it by aws:PrincipalArn).
         """
         stack = cdk.Stack.of(self)
         exempt = [
@@ -189,10 +200,37 @@ class SecureBucket(Construct):
                 conditions={
                     "StringNotEqualsIfExists": {"aws:SourceVpce": vpc_endpoint_id},
                     "BoolIfExists": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
-                    "ArnNotLikeIfExists": {"aws:PrincipalArn": exempt},
+                    "ArnNotLikeIfExists": {"aws:PrincipalArn": [*exempt, *(exempt_readers or {})]},
                 },
             )
         )
+        for index, (reader, prefixes) in enumerate((exempt_readers or {}).items()):
+            outside = {
+                "StringNotEqualsIfExists": {"aws:SourceVpce": vpc_endpoint_id},
+                "BoolIfExists": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
+                "ArnLike": {"aws:PrincipalArn": reader},
+            }
+            suffix = str(index) if index else ""
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"DenyReaderOutsideTheEndpointButReads{suffix}",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    not_actions=["s3:GetObject"],
+                    resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
+                    conditions=outside,
+                )
+            )
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"DenyReaderOutsideTheEndpointBeyondItsPrefixes{suffix}",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:GetObject"],
+                    not_resources=[self.bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+                    conditions=outside,
+                )
+            )
 
 
 _NO_SELF_LOGGING = (

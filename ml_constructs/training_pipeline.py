@@ -70,6 +70,16 @@ class PipelineExecutionRole(Construct):
         grants.allow(
             "ReadScriptsAndSampleData", ("s3:GetObject",), [a.bucket.arn_for_objects(a.s3_object_key) for a in inputs]
         )
+        # Processing inputs are S3Prefix channels: SageMaker lists the prefix (the asset's key)
+        # before it downloads, so listing is granted for exactly those keys (StringLike, not
+        # ...IfExists: a listing without a prefix is not allowed).
+        if inputs:
+            grants.allow(
+                "ListScriptsAndSampleData",
+                ("s3:ListBucket",),
+                list(dict.fromkeys(a.bucket.bucket_arn for a in inputs)),
+                {"StringLike": {"s3:prefix": [a.s3_object_key for a in inputs]}},
+            )
         grants.allow(
             "ReadDatasets",
             ("s3:GetObject",),

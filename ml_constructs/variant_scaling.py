@@ -130,7 +130,9 @@ class VariantScalingProvider(Construct):
             policy_description="Scale the project's endpoint variants and write the function's own logs",
             logs_key=logs_key,
             log_retention=log_retention,
-            timeout=cdk.Duration.minutes(2),
+            # Long enough to wait for an endpoint that is still updating or rolling back (the handler
+            # polls DescribeEndpoint until 30 s before this timeout, then fails with the status).
+            timeout=cdk.Duration.minutes(10),
             environment_key=environment_key,
             reserved_concurrency=2 if reserve_concurrency else None,
             outside_vpc="Deployment-time custom-resource handler: it calls the Application Auto Scaling API only "
@@ -161,20 +163,29 @@ class VariantScalingProvider(Construct):
             wildcard_reason="Scalable targets are named by generated ids, so these actions are granted on '*' "
             "and narrowed by Application Auto Scaling's condition keys to SageMaker variant instance counts.",
         )
+        grants.allow(
+            "ReadScalableTargets",
+            ("application-autoscaling:DescribeScalableTargets",),
+            ["*"],
+            wildcard_reason="DescribeScalableTargets has no resource type or condition key (Service Authorization "
+            "Reference); the hand-off reads which variants are registered, to register again those a failed "
+            "update left without scaling.",
+        )
         endpoints = this_region_arn(self, "sagemaker", f"endpoint/{endpoint_name_prefix}*")
         grants.allow(
             "ProjectEndpoints",
             ("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities"),
             [endpoints],
-            wildcard_reason="The project's endpoints, by their name prefix: Application Auto Scaling checks the "
-            "caller may describe and resize the variant it registers.",
+            wildcard_reason="The project's endpoints, by their name prefix: the handler waits for an endpoint to "
+            "settle and Application Auto Scaling checks the caller may describe and resize the variant it registers.",
         )
         grants.allow(
             "ProjectEndpointConfigs",
             ("sagemaker:DescribeEndpointConfig",),
             [this_region_arn(self, "sagemaker", "endpoint-config/*")],
             wildcard_reason="CloudFormation names endpoint configurations (they are replaced on every change); "
-            "describing one reveals no data and is what registration checks.",
+            "describing one reveals no data; registration checks it and the hand-off reads the running instance "
+            "types from it.",
         )
         grants.allow(
             "TargetTrackingAlarms",
@@ -204,8 +215,10 @@ class VariantScaling(Construct):
     """The scalable targets and policies of one endpoint's variants, around its updates (E4).
 
     `Handoff` (the endpoint depends on it) deregisters variants whose instance type changes or
-    that are removed; `Scaling` (depends on the endpoint) registers every variant with its
-    bounds and puts its policies, and deregisters them before the endpoint is deleted.
+    that are removed, and registers again declared variants the endpoint runs unchanged but that
+    are not registered (after a failed update, on CloudFormation's rollback); `Scaling` (depends
+    on the endpoint) registers every variant with its bounds and puts its policies, and
+    deregisters them before the endpoint is deleted.
     """
 
     def __init__(
@@ -221,12 +234,28 @@ class VariantScaling(Construct):
         super().__init__(scope, construct_id)
         self.endpoint_name = endpoint_name
         token = provider.function.function_arn
+        declared = [
+            {
+                "VariantName": v.name,
+                "InstanceType": v.instance_type,
+                "MinCapacity": v.min_capacity,
+                "MaxCapacity": v.max_capacity,
+                "Policies": list(v.policies),
+            }
+            for v in variants
+        ]
         handoff = cdk.CustomResource(
             self,
             "Handoff",
             service_token=token,
             resource_type=HANDOFF,
-            properties={"EndpointName": endpoint_name, "InstanceTypes": {v.name: v.instance_type for v in variants}},
+            # The declared variants too: on a rollback the hand-off registers again the variants the
+            # endpoint still runs as declared (the handler's docstring).
+            properties={
+                "EndpointName": endpoint_name,
+                "InstanceTypes": {v.name: v.instance_type for v in variants},
+                "Variants": declared,
+            },
         )
         endpoint.node.add_dependency(handoff)
         self.resource = cdk.CustomResource(
@@ -234,19 +263,7 @@ class VariantScaling(Construct):
             "Scaling",
             service_token=token,
             resource_type=SCALING,
-            properties={
-                "EndpointName": endpoint_name,
-                "Variants": [
-                    {
-                        "VariantName": v.name,
-                        "InstanceType": v.instance_type,
-                        "MinCapacity": v.min_capacity,
-                        "MaxCapacity": v.max_capacity,
-                        "Policies": list(v.policies),
-                    }
-                    for v in variants
-                ],
-            },
+            properties={"EndpointName": endpoint_name, "Variants": declared},
         )
         self.resource.node.add_dependency(endpoint)
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ml_constructs.instance_storage import volume_key_for
 from pipelines import sdk
 
 ISOLATION_EXCEPTION_TAG = "network-isolation-exception"  # the guardrail's (ml_constructs.sagemaker_guardrails)
@@ -216,7 +217,8 @@ class _Builder:
             instance_type=spec.processing_instance_type,
             instance_count=1,
             volume_size_in_gb=spec.processing_volume_gb,
-            volume_kms_key=self.key,
+            # None on types with local storage: SageMaker refuses a volume key there (instance_storage).
+            volume_kms_key=volume_key_for(spec.processing_instance_type, self.key),
             output_kms_key=self.key,
             max_runtime_in_seconds=spec.processing_max_runtime_seconds,
             base_job_name=STEP_NAMES[step].lower(),
@@ -344,7 +346,7 @@ class _Builder:
                 instance_type=spec.training_instance_type,
                 instance_count=spec.training_instance_count,
                 volume_size_in_gb=spec.training_volume_gb,
-                volume_kms_key_id=self.key,
+                volume_kms_key_id=volume_key_for(spec.training_instance_type, self.key),
                 enable_managed_spot_training=spec.spot,
             ),
             networking=Networking(
@@ -494,7 +496,7 @@ class _Builder:
             accept="text/csv",
             output_path=self.execution_path("transform"),
             output_kms_key=self.key,
-            volume_kms_key=self.key,
+            volume_kms_key=volume_key_for(spec.transform_instance_type, self.key),
             base_transform_job_name=STEP_NAMES["transform"].lower(),
             sagemaker_session=self.session,
         )

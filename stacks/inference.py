@@ -9,7 +9,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from config.inference import InferenceConfig
+from config.inference import EndpointRolloutConfig, InferenceConfig
 from config.model import ProjectConfig
 from ml_constructs.inference import (
     MODELS_DIR,
@@ -24,6 +24,7 @@ from ml_constructs.inference import (
     InferenceRole,
     ServerlessEndpoint,
     Variant,
+    allow_alarm_publications,
     model_artifact,
 )
 from ml_constructs.inference_api import InferenceApi
@@ -40,7 +41,8 @@ REPORTS_PREFIX = "monitoring/"
 
 
 class InferenceStack(cdk.Stack):
-    """Models, the A/B endpoint with guardrails, serverless, async and pipeline endpoints, the API."""
+    """Models, the A/B and shadow-test endpoints with guardrails, serverless, async and pipeline endpoints,
+    the API."""
 
     INTERFACE_ENDPOINTS = {
         "sagemaker.runtime": "the API function invoking the endpoint",
@@ -82,9 +84,16 @@ class InferenceStack(cdk.Stack):
         def image(family: str, version: str | None, instance_type: str | None) -> str:
             return image_uri(family, version, region, instance_type)
 
+        shadow_test = settings.shadow_test if settings.shadow_test and settings.shadow_test.enabled else None
+        rollouts = [realtime] + ([shadow_test] if shadow_test else [])
         self.models: dict[str, HostedModel] = {}
         for model in settings.models:
-            users = [v.instance_type for v in realtime.variants if v.model == model.name]
+            users = [
+                v.instance_type
+                for endpoint in rollouts
+                for v in [*endpoint.variants, *endpoint.shadow_variants]
+                if v.model == model.name
+            ]
             isolated = model.network_isolation
             self.models[model.name] = HostedModel(
                 self,
@@ -109,9 +118,9 @@ class InferenceStack(cdk.Stack):
             master_key=security.notifications_key,
             enforce_ssl=True,
         )
+        allow_alarm_publications(self.alarm_topic)
         thresholds = AlarmThresholds(**settings.alarms.model_dump())
         guardrails = Guardrails(**realtime.deployment.model_dump())
-        scaling = realtime.autoscaling
         provider = VariantScalingProvider(
             self,
             "VariantScaling",
@@ -122,12 +131,17 @@ class InferenceStack(cdk.Stack):
             removal_policy=removal_policy(config),
             reserve_concurrency=config.deploy.lambda_reserved_concurrency,
         )
-        autoscaling = Autoscaling(
-            provider,
-            invocations_per_instance=scaling.target_invocations_per_instance,
-            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
-            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
-        )
+
+        def autoscaling_of(endpoint: EndpointRolloutConfig) -> Autoscaling:
+            scaling = endpoint.autoscaling
+            return Autoscaling(
+                provider,
+                invocations_per_instance=scaling.target_invocations_per_instance,
+                scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+                scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
+            )
+
+        autoscaling = autoscaling_of(realtime)
 
         def variant(spec, weight: float, model: HostedModel | None = None) -> Variant:
             return Variant(
@@ -140,37 +154,49 @@ class InferenceStack(cdk.Stack):
                 max_capacity=getattr(spec, "max_capacity", spec.initial_instance_count),
             )
 
+        def rollout(construct_id: str, name: str, endpoint: EndpointRolloutConfig) -> GuardedEndpoint:
+            """One real-time endpoint: A/B (E1) or shadow test (E2), guarded, scaled, captured, alarmed."""
+            capture = endpoint.data_capture
+            production = endpoint.variants
+            return GuardedEndpoint(
+                self,
+                construct_id,
+                endpoint_name=f"{prefix}{name}",
+                variants=[variant(v, v.weight) for v in production],
+                # The shadow's weight over the production variant's is the share of requests copied.
+                shadow_variants=[
+                    variant(s, s.sampling_weight * production[0].weight) for s in endpoint.shadow_variants
+                ],
+                data_key=security.data_key,
+                guardrails=Guardrails(**endpoint.deployment.model_dump()),
+                alarms=thresholds,
+                alarm_topic=self.alarm_topic,
+                data_capture=(
+                    sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
+                        enable_capture=True,
+                        initial_sampling_percentage=capture.sampling_percent,
+                        destination_s3_uri=bucket.s3_url_for_object(f"{CAPTURE_PREFIX}{name}"),
+                        kms_key_id=security.data_key.key_arn,
+                        capture_options=[
+                            sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode)
+                            for mode in ("Input", "Output")
+                        ],
+                        capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
+                            csv_content_types=["text/csv"], json_content_types=["application/json"]
+                        ),
+                    )
+                    if capture.enabled
+                    else None
+                ),
+                autoscaling=autoscaling_of(endpoint),
+            )
+
         capture = realtime.data_capture
-        self.realtime = GuardedEndpoint(
-            self,
-            "Realtime",
-            endpoint_name=f"{prefix}realtime",
-            variants=[variant(v, v.weight) for v in realtime.variants],
-            shadow_variants=[variant(s, s.sampling_weight) for s in realtime.shadow_variants],
-            data_key=security.data_key,
-            guardrails=guardrails,
-            alarms=thresholds,
-            alarm_topic=self.alarm_topic,
-            data_capture=(
-                sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
-                    enable_capture=True,
-                    initial_sampling_percentage=capture.sampling_percent,
-                    destination_s3_uri=bucket.s3_url_for_object(f"{CAPTURE_PREFIX}realtime"),
-                    kms_key_id=security.data_key.key_arn,
-                    capture_options=[
-                        sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode=mode)
-                        for mode in ("Input", "Output")
-                    ],
-                    capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
-                        csv_content_types=["text/csv"], json_content_types=["application/json"]
-                    ),
-                )
-                if capture.enabled
-                else None
-            ),
-            autoscaling=autoscaling,
-        )
+        self.realtime = rollout("Realtime", "realtime", realtime)
         endpoints = [self.realtime]
+        self.shadow_test = rollout("ShadowTest", "shadow-test", shadow_test) if shadow_test else None
+        if self.shadow_test:
+            endpoints.append(self.shadow_test)
 
         self.monitor = None
         if realtime.monitoring.enabled and capture.enabled:

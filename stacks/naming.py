@@ -66,5 +66,11 @@ def training_pipeline_name(config: ProjectConfig) -> str:
     return f"{resource_prefix(config)}training"
 
 
+def training_models_prefix(config: ProjectConfig) -> str:
+    """Where the training pipeline's jobs write model archives in the artifacts bucket
+    (pipelines.training.TrainingPipelineSpec.models_prefix)."""
+    return f"pipelines/{training_pipeline_name(config)}/models/"
+
+
 def model_package_group_name(config: ProjectConfig) -> str:
     return f"{resource_prefix(config)}purchase-propensity"

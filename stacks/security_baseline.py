@@ -41,7 +41,8 @@ class SecurityBaselineStack(cdk.Stack):
         self.logs_key = logs_key.key
         self.audit_key = key("AuditKey", "audit", "CloudTrail log files and their bucket (N12)").key
         notifications = key("NotificationsKey", "notifications", "SNS topics: alarms, asynchronous results (N11)")
-        notifications.allow_service_publishers("cloudwatch.amazonaws.com", "events.amazonaws.com")
+        notifications.allow_cloudwatch_alarms()
+        notifications.allow_service_publishers("events.amazonaws.com")
         self.notifications_key = notifications.key
 
         self.access_log_bucket = AccessLogBucket(

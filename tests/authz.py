@@ -318,7 +318,7 @@ class World(Templates):
 
     def request(
         self,
-        principal: Principal,
+        principal: Principal | ServicePrincipal,
         action: str,
         resource: str,
         *,
@@ -414,6 +414,33 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class ServicePrincipal:
+    """An AWS service acting with its own service principal (cloudwatch.amazonaws.com publishing
+    an alarm, ...): no identity policy or boundary applies, the resource policy alone decides.
+    The service's request context (aws:SourceAccount, aws:SourceArn) is stated by the request."""
+
+    service: str
+    identity_policies: tuple[NamedPolicy, ...] = ()
+    permission_boundaries: tuple[NamedPolicy, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def account(self) -> str:
+        return ""  # a service principal belongs to no account of the request
+
+    @property
+    def name(self) -> str:
+        return self.service
+
+    @property
+    def session_arn(self) -> str:
+        return self.service  # the simulator takes the service principal's name as the principal
+
+    def context(self) -> dict[str, Any]:
+        return {"aws:PrincipalIsAWSService": "true", "aws:PrincipalServiceName": self.service}
+
+
+@dataclass(frozen=True)
 class ResourcePolicy:
     """The policy a resource carries (None when it has none) and the account that owns it."""
 
@@ -479,7 +506,7 @@ class Request:
     only for some actions. A key set to None is left out of the request (to test its absence).
     """
 
-    principal: Principal
+    principal: Principal | ServicePrincipal
     action: str
     resource: str
     context: Mapping[str, Any] = field(default_factory=dict)

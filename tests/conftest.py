@@ -114,8 +114,9 @@ def variant(synth, sandbox) -> Assembly:
     an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped;
     for the lake: no Kinesis stream (Direct PUT), arrival-time partitions, catalog encryption
     left to another stack, no Glacier transition; for inference: another region (eu-west-1),
-    linear traffic shifting, one production variant with a shadow variant beside it (E2: AWS takes a
-    shadow only beside exactly one production variant), a regional API behind AWS WAF; for the training
+    linear traffic shifting on the A/B endpoint, the Model Monitor data-quality schedule turned on (E6:
+    an opt-in, off in both profiles), a shadow test copying half the requests (E2) behind a production
+    variant of weight 2 and updated all at once, a regional API behind AWS WAF; for the training
     pipeline: feature preparation declared unable to run isolated, on-demand training, no batch
     transform, no deployment on approval.
     """
@@ -137,12 +138,14 @@ def variant(synth, sandbox) -> Assembly:
             "ingestion.lifecycle.glacier_after_days": None,
             "region": "eu-west-1",
             "inference.realtime.deployment.mode": "linear",
-            "inference.realtime.variants": [
-                {**sandbox.config.inference.realtime.variants[0].model_dump(), "weight": 100}
+            "inference.realtime.monitoring.enabled": True,
+            "inference.shadow_test.variants": [
+                {**sandbox.config.inference.shadow_test.variants[0].model_dump(), "weight": 2}
             ],
-            "inference.realtime.shadow_variants": [
+            "inference.shadow_test.shadow_variants": [
                 {"name": "shadow", "model": "challenger", "sampling_weight": 0.5, "instance_type": "ml.m5.large"}
             ],
+            "inference.shadow_test.deployment.mode": "all-at-once",
             "inference.api.access": "regional",
             "inference.api.waf": True,
             "pipelines.steps": {

@@ -28,6 +28,7 @@ from authz import (
     Principal,
     Request,
     ResourcePolicy,
+    ServicePrincipal,
     World,
     evaluate,
     record_stubbed_calls,
@@ -497,11 +498,65 @@ def endpoint_cases() -> list[tuple[str, Request, str, str | None]]:
     ]
 
 
+def service_principal_cases() -> list[tuple[str, Request, str, str | None]]:
+    """An AWS service publishing with its own principal: only the resource policy decides, and
+    its aws:SourceAccount / aws:SourceArn conditions tell this account's alarms from another's."""
+    alarms = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
+    from_this_account = {"StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": alarms}}
+    template = {
+        "Resources": {
+            "Alarms": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alarms"}},
+            "AlarmsPolicy": {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {
+                    "Topics": [{"Ref": "Alarms"}],
+                    "PolicyDocument": doc(
+                        allow(
+                            "sns:Publish",
+                            {"Ref": "Alarms"},
+                            from_this_account,
+                            Sid="CloudWatchAlarmsOfThisAccount",
+                            Principal={"Service": "cloudwatch.amazonaws.com"},
+                        )
+                    ),
+                },
+            },
+        }
+    }
+    world = World.single(template, region=REGION)
+    topic = world.arn("Stack", "Alarms")
+    cloudwatch = ServicePrincipal("cloudwatch.amazonaws.com")
+
+    def alarm(account: str) -> dict:
+        return {"aws:SourceAccount": account, "aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{account}:alarm:a"}
+
+    return [
+        (
+            "service-principal-of-this-accounts-alarm",
+            world.request(cloudwatch, "sns:Publish", topic, context=alarm(ACCOUNT)),
+            ALLOWED,
+            None,
+        ),
+        (
+            "service-principal-for-another-accounts-alarm",
+            world.request(cloudwatch, "sns:Publish", topic, context=alarm(OTHER_ACCOUNT)),
+            IMPLICIT,
+            "resource:implicit",
+        ),
+        (
+            "another-service-principal",
+            world.request(ServicePrincipal("events.amazonaws.com"), "sns:Publish", topic, context=alarm(ACCOUNT)),
+            IMPLICIT,
+            "resource:implicit",
+        ),
+    ]
+
+
 @pytest.fixture(scope="module")
 def hand_written(world, worker) -> dict[str, tuple[Decision, str, str | None]]:
     """Every hand-written request of this module, decided in one Node process."""
     rows = [(c.id, resolve_case(c, world).request(world, worker), c.expected, c.decided_by) for c in CASES]
-    rows += key_cases(world) + cross_account_cases(world) + endpoint_cases()
+    rows += key_cases(world) + cross_account_cases(world) + endpoint_cases() + service_principal_cases()
     started = time.perf_counter()
     decisions = evaluate([r for _, r, _, _ in rows])
     print(f"\nauthz: {len(rows)} hand-written requests in {time.perf_counter() - started:.2f} s")
@@ -517,6 +572,9 @@ HAND_WRITTEN_IDS = [c.id for c in CASES] + [
     "endpoint-allows-project-buckets",
     "endpoint-refuses-other-buckets",
     "no-endpoint-no-endpoint-policy",
+    "service-principal-of-this-accounts-alarm",
+    "service-principal-for-another-accounts-alarm",
+    "another-service-principal",
 ]
 
 
@@ -716,6 +774,8 @@ NOTEBOOK_AUTHORIZED = {
 SCALED_ENDPOINTS = {
     # endpoint name: (endpoint configuration's physical name in the world, target-tracked variants)
     "secure-ml-sandbox-realtime": ("secure-ml-sandbox-inference-realtimeconfig75197f61", ("champion", "challenger")),
+    # E2: the shadow-test endpoint scales its production variant only (the shadow has a fixed count).
+    "secure-ml-sandbox-shadow-test": ("secure-ml-sandbox-inference-shadowtestconfig641afc60", ("champion",)),
     "secure-ml-sandbox-async": ("secure-ml-sandbox-inference-asyncconfigcd91d9ba", ("async",)),
     "secure-ml-sandbox-pipeline": ("secure-ml-sandbox-inference-pipelineconfigb4814dbc", ("pipeline",)),
 }
@@ -734,6 +794,11 @@ VARIANT_SCALING_AUTHORIZED = {
         "role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
         "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
     ),
+    # The hand-off reads what is registered and what the endpoint runs (tests' CONFIG), to register
+    # again after a rolled-back update; DescribeScalableTargets has no resource type.
+    ("application-autoscaling:DescribeScalableTargets", "*"),
+    ("sagemaker:DescribeEndpointConfig", "endpoint-config/realtimeconfig75197f61-a1b2c3d4"),
+    ("sagemaker:DescribeEndpointConfig", "endpoint-config/realtimeconfignew-e5f6"),
     *(
         request
         for endpoint, (config, variants) in SCALED_ENDPOINTS.items()

@@ -27,6 +27,7 @@ SANDBOX = yaml.safe_load((ROOT / "config" / "sandbox.yaml").read_text())
 PRODUCTION = yaml.safe_load((ROOT / "config" / "production.yaml").read_text())
 SHADOW = {"name": "shadow", "model": "challenger", "sampling_weight": 0.5, "instance_type": "ml.m5.large"}
 ONE_VARIANT = [{"name": "champion", "model": "champion", "weight": 100}]
+MONITORING = {"inference.realtime.monitoring.enabled": True}  # E6: an opt-in, off in both profiles
 
 
 def changed(base: dict, **changes: object) -> dict:
@@ -65,20 +66,12 @@ RULE_CASES = {
         "but inference.realtime.variants has 2",
     ),
     "at-most-one-shadow-variant": (
-        {
-            "inference.realtime.variants": ONE_VARIANT,
-            "inference.realtime.shadow_variants": [SHADOW, {**SHADOW, "name": "shadow-two"}],
-            "pipelines.deploy_on_approval.enabled": False,
-        },
-        "inference.realtime.shadow_variants: 2 shadow variants given, AWS takes one",
+        {"inference.shadow_test.shadow_variants": [SHADOW, {**SHADOW, "name": "shadow-two"}]},
+        "inference.shadow_test.shadow_variants: 2 shadow variants given, AWS takes one",
     ),
     "shadow-not-on-inf1": (
-        {
-            "inference.realtime.variants": ONE_VARIANT,
-            "inference.realtime.shadow_variants": [{**SHADOW, "instance_type": "ml.inf1.xlarge"}],
-            "pipelines.deploy_on_approval.enabled": False,
-        },
-        "inference.realtime.shadow_variants[0]: shadow tests cannot run on Inf1 instances",
+        {"inference.shadow_test.shadow_variants": [{**SHADOW, "instance_type": "ml.inf1.xlarge"}]},
+        "inference.shadow_test.shadow_variants[0]: shadow tests cannot run on Inf1 instances",
     ),
     "guardrails-not-on-inf1": (
         {"inference.realtime.variants.0.instance_type": "ml.inf1.xlarge"},
@@ -92,23 +85,6 @@ RULE_CASES = {
         {"inference.serverless.model": "champion"},
         "inference.serverless.model 'champion' asks for network isolation (and so the VPC), but Serverless "
         "Inference does not support VPC configuration, network isolation",
-    ),
-    "training-local-storage-no-volume-key": (
-        {"pipelines.training.instance_type": "ml.g4dn.xlarge"},
-        "pipelines.training.instance_type 'ml.g4dn.xlarge' has local NVMe instance storage, where SageMaker "
-        "refuses a volume KMS key",
-    ),
-    "processing-local-storage-no-volume-key": (
-        {"pipelines.processing.instance_type": "ml.r5d.large"},
-        "pipelines.processing.instance_type 'ml.r5d.large' has local NVMe instance storage",
-    ),
-    "transform-local-storage-no-volume-key": (
-        {"pipelines.transform.instance_type": "ml.g5.xlarge"},
-        "pipelines.transform.instance_type 'ml.g5.xlarge' has local NVMe instance storage",
-    ),
-    "monitoring-local-storage-no-volume-key": (
-        {"inference.realtime.monitoring.instance_type": "ml.g4dn.xlarge"},
-        "inference.realtime.monitoring.instance_type 'ml.g4dn.xlarge' has local NVMe instance storage",
     ),
 }
 ENFORCED_BY_CONSTRUCTION = {key for key, rule in aws_rules.RULES.items() if rule.enforced_by}
@@ -146,13 +122,27 @@ def test_e3_inf1_falls_back_to_all_at_once_without_baking():
     )
 
 
+LOCAL_STORAGE_TYPES = {
+    "pipelines.training.instance_type": "ml.g5.xlarge",
+    "pipelines.processing.instance_type": "ml.r5d.large",
+    "pipelines.transform.instance_type": "ml.g4dn.xlarge",
+    "inference.realtime.monitoring.instance_type": "ml.r5d.large",
+    "inference.realtime.variants.0.instance_type": "ml.g5.xlarge",
+}
+
+
+@pytest.mark.parametrize("field", sorted(LOCAL_STORAGE_TYPES))
+@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+def test_n8_local_storage_types_are_accepted_and_built_without_a_volume_key(base, field):
+    """The `*-local-storage-no-*-key` rows are facts the builders follow (the key is omitted;
+    tests/test_local_storage.py shows the templates), not refusals."""
+    ProjectConfig.model_validate(changed(base, **MONITORING, **{field: LOCAL_STORAGE_TYPES[field]}))
+
+
 def test_m5_tuning_jobs_run_on_the_training_instance_type():
-    assert_refused(
-        changed(
-            PRODUCTION, **{"pipelines.training.instance_type": "ml.p4d.24xlarge", "pipelines.tuning.enabled": True}
-        ),
-        "pipelines.training.instance_type 'ml.p4d.24xlarge' has local NVMe instance storage, where SageMaker refuses "
-        "a volume KMS key, and this project always encrypts training and tuning job volumes",
+    """Tuning on a type with local storage is accepted like training: no volume key for either."""
+    ProjectConfig.model_validate(
+        changed(PRODUCTION, **{"pipelines.training.instance_type": "ml.p4d.24xlarge", "pipelines.tuning.enabled": True})
     )
 
 
@@ -169,11 +159,78 @@ def test_e2_one_production_variant_with_one_shadow_passes():
     )
 
 
+@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+def test_e1_e2_both_profiles_declare_an_ab_and_a_shadow_test_rollout(base):
+    """E1/E2: the shipped profiles have an A/B endpoint (two or more weighted production variants, no shadow)
+    and a shadow-test endpoint (exactly one production and one shadow variant)."""
+    inference = ProjectConfig.model_validate(base).inference
+    assert len(inference.realtime.variants) >= 2 and not inference.realtime.shadow_variants
+    assert inference.shadow_test.enabled
+    assert (len(inference.shadow_test.variants), len(inference.shadow_test.shadow_variants)) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param(
+            {"inference.shadow_test.variants": [*SANDBOX["inference"]["realtime"]["variants"]]},
+            "inference.shadow_test.shadow_variants: a shadow variant needs exactly one production variant beside "
+            "it, but inference.shadow_test.variants has 2",
+            id="E2-shadow-test-with-two-production-variants",
+        ),
+        pytest.param(
+            {"inference.shadow_test.shadow_variants": []},
+            "inference.shadow_test.shadow_variants",
+            id="E2-shadow-test-without-shadow",
+        ),
+        pytest.param(
+            {"inference.shadow_test.deployment.mode": "rolling"},
+            "inference.shadow_test.deployment.mode rolling cannot update an endpoint with 2 variants",
+            id="E3-rolling-beside-a-shadow",
+        ),
+        pytest.param(
+            {"inference.shadow_test.variants.0.instance_type": "ml.inf1.xlarge"},
+            "inference.shadow_test.variants[0]: canary deployment guardrails cannot be used with Inf1 instances",
+            id="E3-guardrails-on-inf1",
+        ),
+        pytest.param(
+            {"inference.shadow_test.variants.0.model": "champion-serverless"},
+            "inference.shadow_test: model 'champion-serverless' runs without network isolation",
+            id="N7-open-model",
+        ),
+    ],
+)
+@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+def test_e2_e3_the_shadow_test_endpoint_gets_the_same_rules(base, changes, expected):
+    """The feature-rule table applies to the shadow-test endpoint too, naming its fields."""
+    assert_refused(changed(base, **changes), expected)
+
+
+def test_e3_guardrail_modes_valid_for_a_shadow_test():
+    """E3: canary, linear and all-at-once update an endpoint with a shadow variant; rolling does not."""
+    for mode in ("canary", "linear", "all-at-once"):
+        ProjectConfig.model_validate(changed(SANDBOX, **{"inference.shadow_test.deployment.mode": mode}))
+
+
 def test_rules_enforced_by_construction_offer_no_field_to_break_them():
     """E8: the serverless section has no key, capture, shadow, variant or deployment field to set."""
     assert set(ServerlessConfig.model_fields) == {"enabled", "model", "memory_mb", "max_concurrency"}
-    for key in ENFORCED_BY_CONSTRUCTION:
+    local_storage = {key for key in ENFORCED_BY_CONSTRUCTION if "local-storage" in key}
+    assert local_storage == {
+        "training-local-storage-no-volume-key",
+        "processing-local-storage-no-volume-key",
+        "transform-local-storage-no-volume-key",
+        "monitoring-local-storage-no-volume-key",
+        "hosting-local-storage-no-kms-key",
+    }
+    for key in ENFORCED_BY_CONSTRUCTION - local_storage:
         assert "serverless" in key and aws_rules.RULES[key].source.startswith("https://docs.aws.amazon.com/")
+    # No profile field sets a volume key: the builders choose it (ml_constructs.instance_storage).
+    schema = json.dumps(ProjectConfig.model_json_schema()).lower()
+    assert "volume_kms" not in schema and "volume_key" not in schema
+    for key in local_storage:
+        rule = aws_rules.RULES[key]
+        assert "volume_key_for" in rule.enforced_by and aws_rules.INSTANCE_STORE_ENCRYPTION_DOC in rule.source
 
 
 def test_botocore_sources_exist_and_say_what_the_rules_quote():
@@ -198,6 +255,10 @@ def test_botocore_sources_exist_and_say_what_the_rules_quote():
             documentation(shape, "VolumeKmsKeyId")
         )
         assert f"{shape}.VolumeKmsKeyId" in cited
+    assert "the KmsKeyId parameter does not encrypt instance local storage" in (
+        documentation("CreateEndpointConfigInput", "KmsKeyId")
+    )
+    assert "CreateEndpointConfigInput.KmsKeyId" in cited
 
 
 @pytest.mark.parametrize(
@@ -228,22 +289,28 @@ def test_instance_store_families_are_encoded_once(instance_type, local):
 
 # --- Every instance_type field against its kind's offerings ---------------------------------
 
-SHADOW_TEST = {
-    "inference.realtime.variants": ONE_VARIANT,
-    "inference.realtime.shadow_variants": [SHADOW],
-    "pipelines.deploy_on_approval.enabled": False,
-}
 INSTANCE_FIELDS = [
     ("inference.realtime.variants.0.instance_type", "inference.realtime.variants[0].instance_type", "hosting", {}),
     (
-        "inference.realtime.shadow_variants.0.instance_type",
-        "inference.realtime.shadow_variants[0].instance_type",
+        "inference.shadow_test.variants.0.instance_type",
+        "inference.shadow_test.variants[0].instance_type",
         "hosting",
-        SHADOW_TEST,
+        {},
+    ),
+    (
+        "inference.shadow_test.shadow_variants.0.instance_type",
+        "inference.shadow_test.shadow_variants[0].instance_type",
+        "hosting",
+        {},
     ),
     ("inference.asynchronous.instance_type", "inference.asynchronous.instance_type", "hosting", {}),
     ("inference.pipeline.instance_type", "inference.pipeline.instance_type", "hosting", {}),
-    ("inference.realtime.monitoring.instance_type", "inference.realtime.monitoring.instance_type", "monitoring", {}),
+    (
+        "inference.realtime.monitoring.instance_type",
+        "inference.realtime.monitoring.instance_type",
+        "monitoring",
+        MONITORING,
+    ),
     ("workspace.notebooks.instance_type", "workspace.notebooks.instance_type", "notebook", {}),
     ("pipelines.training.instance_type", "pipelines.training.instance_type", "training", {}),
     ("pipelines.processing.instance_type", "pipelines.processing.instance_type", "processing", {}),
@@ -253,11 +320,7 @@ INSTANCE_FIELDS = [
 
 @pytest.mark.parametrize(("path", "field", "kind", "setup"), INSTANCE_FIELDS, ids=[f[1] for f in INSTANCE_FIELDS])
 def test_every_instance_type_field_is_checked_against_its_kind(path, field, kind, setup):
-    data = changed(SANDBOX, **setup)
-    if "shadow" not in path:
-        data = changed(data, **{path: "ml.m5.hyge"})
-    else:
-        data["inference"]["realtime"]["shadow_variants"][0]["instance_type"] = "ml.m5.hyge"
+    data = changed(SANDBOX, **setup, **{path: "ml.m5.hyge"})
     assert_refused(data, f"{field} 'ml.m5.hyge' is not a SageMaker {kind} instance type (did you mean ml.m5.")
 
 
@@ -311,7 +374,15 @@ def test_region_must_be_one_aws_has(region, expected):
 )
 @pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
 def test_features_missing_in_the_region_are_refused_naming_their_switch(base, region, expected):
-    assert_refused(changed(base, region=region), expected)
+    setup = MONITORING if "monitoring" in expected else {}
+    assert_refused(changed(base, region=region, **setup), expected)
+
+
+@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+def test_e6_model_monitor_off_by_default_so_its_missing_regions_validate(base):
+    """E6: with Model Monitor off (both profiles' default), its missing regions raise no problem."""
+    assert base["inference"]["realtime"]["monitoring"]["enabled"] is False
+    ProjectConfig.model_validate(changed(base, region="eu-central-2"))
 
 
 def test_turning_the_named_feature_off_makes_the_region_usable():

@@ -81,4 +81,29 @@ def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_on
             if bucket_id.startswith("Artifacts"):
                 # SageMaker Pipelines reads the evaluation report from its service, as this role (M1).
                 expected.add(f"arn:aws:iam::<AWS::AccountId>:role/{prefix}pipeline-execution")
+                # SageMaker reads approved models' data as the inference role: exempt from this
+                # statement, held by the two below to s3:GetObject on the models prefix.
+                expected.add(f"arn:aws:iam::<AWS::AccountId>:role/{prefix}inference-execution")
             assert set(exempt) == expected, assembly.config.profile
+
+
+def test_n10_the_inference_role_reads_only_registered_models_from_outside_the_endpoint(profile):
+    """The artifacts bucket's exception for SageMaker's read of a model's data (ModelDataUrl) is
+    s3:GetObject on the training pipeline's models prefix, for the inference role only."""
+    prefix = f"{profile.config.project_name}-{profile.config.profile}-"
+    (artifacts,) = [b for b in buckets(profile) if b.startswith("Artifacts")]
+    policy = bucket_policy_for(profile.template_json(STACK)["Resources"], artifacts)
+    readers = {s["Sid"]: s for s in statements(policy) if s.get("Sid", "").startswith("DenyReaderOutsideTheEndpoint")}
+    assert sorted(readers) == [
+        "DenyReaderOutsideTheEndpointBeyondItsPrefixes",
+        "DenyReaderOutsideTheEndpointButReads",
+    ]
+    role = f"arn:aws:iam::<AWS::AccountId>:role/{prefix}inference-execution"
+    for statement in readers.values():
+        assert statement["Effect"] == "Deny"
+        assert flat(statement["Condition"]["ArnLike"]["aws:PrincipalArn"]) == role
+        assert statement["Condition"]["BoolIfExists"] == perimeter(profile, artifacts)["Condition"]["BoolIfExists"]
+    assert readers["DenyReaderOutsideTheEndpointButReads"]["NotAction"] == "s3:GetObject"
+    beyond = readers["DenyReaderOutsideTheEndpointBeyondItsPrefixes"]
+    assert beyond["Action"] == "s3:GetObject"
+    assert flat(beyond["NotResource"]).endswith(f"/pipelines/{prefix}training/models/*")

@@ -7,6 +7,7 @@ import pytest
 
 from gates.iam import AuthorizationData
 from ml_constructs import sagemaker_guardrails as guardrails
+from ml_constructs.instance_storage import has_instance_storage, sagemaker_instance_storage_patterns
 from ml_constructs.sagemaker_guardrails import guardrail_statements
 
 
@@ -39,6 +40,17 @@ STATEMENT_KEYS = {
     "DenyNotebookRootAccess": "sagemaker:RootAccess",
     "DenyEnablingNotebookRootAccess": "sagemaker:RootAccess",
 }
+# The volume-key deny of jobs and endpoint configurations, split by sagemaker:InstanceTypes so that
+# types with hardware-encrypted local storage go without a key: deliberately two keys each.
+VOLUME_KEY_ON_INSTANCE_TYPES = {
+    "DenyWithoutVolumeKmsKeyOffInstanceStorage": {
+        "Null": {"sagemaker:VolumeKmsKeyArn": "true"},
+        "ForAnyValue:StringNotLike": {"sagemaker:InstanceTypes": list(sagemaker_instance_storage_patterns())},
+    },
+    "DenyWithoutVolumeKmsKeyOrInstanceTypes": {
+        "Null": {"sagemaker:VolumeKmsKeyArn": "true", "sagemaker:InstanceTypes": "true"}
+    },
+}
 
 
 def rendered_statements() -> dict[str, dict]:
@@ -46,21 +58,56 @@ def rendered_statements() -> dict[str, dict]:
 
 
 def test_n8_every_statement_is_a_deny_on_one_condition_key():
+    """One key each, except the two volume-key statements split by instance type (below)."""
     statements = rendered_statements()
-    assert set(statements) == set(STATEMENT_KEYS)
+    assert set(statements) == set(STATEMENT_KEYS) | set(VOLUME_KEY_ON_INSTANCE_TYPES)
     for sid, statement in statements.items():
         assert statement["Effect"] == "Deny"
         assert statement["Resource"] == "*"
+        if sid in VOLUME_KEY_ON_INSTANCE_TYPES:
+            assert statement["Condition"] == VOLUME_KEY_ON_INSTANCE_TYPES[sid], sid
+            continue
         (operator,) = statement["Condition"]
         assert list(statement["Condition"][operator]) == [STATEMENT_KEYS[sid]], sid
 
 
+def statement_keys(sid: str) -> set[str]:
+    if sid in VOLUME_KEY_ON_INSTANCE_TYPES:
+        return {key for keys in VOLUME_KEY_ON_INSTANCE_TYPES[sid].values() for key in keys}
+    return {STATEMENT_KEYS[sid]}
+
+
 def test_n8_every_listed_action_supports_its_key(sagemaker_reference):
     for sid, statement in rendered_statements().items():
-        key = STATEMENT_KEYS[sid]
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
-            assert key.lower() in supported_keys(sagemaker_reference, action), f"{sid}: {action} does not accept {key}"
+            for key in statement_keys(sid):
+                assert key.lower() in supported_keys(sagemaker_reference, action), (
+                    f"{sid}: {action} does not accept {key}"
+                )
+
+
+def test_n8_volume_key_statements_together_cover_every_action_that_takes_one():
+    """Split or not, every action of REQUIRE_VOLUME_KMS is denied without a key, and the
+    instance-type exemption applies to jobs and endpoint configurations only."""
+    statements = rendered_statements()
+
+    def actions(sid):
+        listed = statements[sid]["Action"]
+        return set(listed if isinstance(listed, list) else [listed])
+
+    plain = actions("DenyWithoutVolumeKmsKey")
+    split = actions("DenyWithoutVolumeKmsKeyOffInstanceStorage")
+    assert split == actions("DenyWithoutVolumeKmsKeyOrInstanceTypes") == set(guardrails.EXEMPT_ON_INSTANCE_STORAGE)
+    assert plain | split == set(guardrails.REQUIRE_VOLUME_KMS) and not plain & split
+    assert {"sagemaker:CreateDomain", "sagemaker:CreateNotebookInstance"} <= plain
+
+
+def test_n8_instance_storage_patterns_name_only_families_with_local_storage():
+    patterns = sagemaker_instance_storage_patterns()
+    assert {"ml.g5.*", "ml.g4dn.*", "ml.p4d.*", "ml.p5.*", "ml.m5d.*", "ml.g6.*"} <= set(patterns)
+    assert all(has_instance_storage(p.replace("*", "xlarge")) for p in patterns)
+    assert not {"ml.m5.*", "ml.c5.*", "ml.p3.*", "ml.m6i.*"} & set(patterns)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from helpers import as_list, statements, target
@@ -87,8 +88,11 @@ def test_n7_images_come_from_the_sdk_for_the_stacks_region(regional):
     }
     assert images == {expected}
     assert f".dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:3.0-5" in expected
-    (job,) = resources(regional, "AWS::SageMaker::DataQualityJobDefinition").values()
-    assert job["Properties"]["DataQualityAppSpecification"]["ImageUri"] == image_uri("model-monitor", None, region)
+    jobs = resources(regional, "AWS::SageMaker::DataQualityJobDefinition").values()
+    # E6: Model Monitor is an opt-in (off in the sandbox, on in the variant).
+    assert len(jobs) == int(regional.config.inference.realtime.monitoring.enabled)
+    for job in jobs:
+        assert job["Properties"]["DataQualityAppSpecification"]["ImageUri"] == image_uri("model-monitor", None, region)
 
 
 def test_n7_regions_get_different_registries(sandbox, variant):
@@ -110,31 +114,48 @@ def test_e1_production_variants_with_configured_weights(profile):
     assert [v["InitialVariantWeight"] for v in config["ProductionVariants"]] == [90, 10]
 
 
-def test_e2_shadow_variant_receives_a_copy(variant):
-    """E2: a shadow variant sits beside exactly one production variant (CreateEndpointConfig's rule)."""
-    config = endpoint_config(variant, "realtime")
+@pytest.fixture(params=["sandbox", "production", "variant"])
+def shadowed(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_e2_shadow_test_endpoint_has_one_production_and_one_shadow_variant(shadowed):
+    """E2: the shadow-test endpoint: exactly one production variant and one shadow variant beside it
+    (CreateEndpointConfig's rule); the shadow's weight over the production variant's is the share copied."""
+    config = endpoint_config(shadowed, "shadow-test")
+    declared = shadowed.config.inference.shadow_test
     (production,) = config["ProductionVariants"]
     (shadow,) = config["ShadowProductionVariants"]
-    (declared,) = variant.config.inference.realtime.shadow_variants
-    assert shadow["VariantName"] == declared.name == "shadow"
-    assert (shadow["InitialVariantWeight"], shadow["InstanceType"]) == (
-        declared.sampling_weight,
-        declared.instance_type,
+    (declared_production,) = declared.variants
+    (declared_shadow,) = declared.shadow_variants
+    assert production["VariantName"] == declared_production.name
+    assert shadow["VariantName"] == declared_shadow.name == "shadow"
+    assert shadow["InitialVariantWeight"] / production["InitialVariantWeight"] == declared_shadow.sampling_weight
+    assert (shadow["InstanceType"], shadow["InitialInstanceCount"]) == (
+        declared_shadow.instance_type,
+        declared_shadow.initial_instance_count,
     )
     # The model under test, in the deployed model's image, beside the production variant.
-    shadow_model, production_model = model_of(variant, shadow), model_of(variant, production)
+    shadow_model, production_model = model_of(shadowed, shadow), model_of(shadowed, production)
     assert shadow_model != production_model
     assert shadow_model["PrimaryContainer"]["Image"] == production_model["PrimaryContainer"]["Image"]
 
 
-def test_e2_shadow_variant_is_optional(profile):
-    """The shipped A/B endpoints have two production variants, so AWS takes no shadow beside them (E2)."""
+def test_e1_e2_ab_and_shadow_rollouts_are_separate_endpoints(profile):
+    """E1 and E2 in both profiles: the A/B endpoint has two weighted production variants and no shadow
+    (AWS takes a shadow only beside exactly one production variant); the shadow test is its own endpoint."""
     assert not profile.config.inference.realtime.shadow_variants
-    assert "ShadowProductionVariants" not in endpoint_config(profile, "realtime")
+    ab = endpoint_config(profile, "realtime")
+    assert "ShadowProductionVariants" not in ab and len(ab["ProductionVariants"]) >= 2
+    shadow_test = endpoint_config(profile, "shadow-test")
+    assert (len(shadow_test["ProductionVariants"]), len(shadow_test["ShadowProductionVariants"])) == (1, 1)
+    assert endpoint(profile, "shadow-test")["EndpointName"] == (
+        f"{profile.config.project_name}-{profile.config.profile}-shadow-test"
+    )
 
 
 def test_e7_every_instance_backed_endpoint_config_uses_the_data_key(profile):
-    for name in ("realtime", "async", "pipeline"):
+    for name in ("realtime", "shadow-test", "async", "pipeline"):
         assert imported(endpoint_config(profile, name)["KmsKeyId"], "DataKey"), name
 
 
@@ -159,6 +180,45 @@ def test_e3_canary_blue_green_with_rollback_on_latency_and_5xx_alarms(profile):
     assert sorted(rollback) == sorted(["ModelLatency", "Invocation5XXErrors"] * 2)
 
 
+def test_e3_shadow_test_rolls_back_on_the_production_variant_and_alarms_on_the_shadow(shadowed):
+    """E3, E12 on the shadow-test endpoint: its guardrail mode is the declared one (valid for an endpoint
+    with a shadow variant: no rolling update, see config.inference); only the production variant's latency
+    and 5XX alarms roll an update back, the shadow's alarms notify the alarm topic."""
+    props = endpoint(shadowed, "shadow-test")
+    declared = shadowed.config.inference.shadow_test
+    routing = props["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert declared.deployment.mode != "rolling"
+    assert routing["Type"] == declared.deployment.mode.upper().replace("-", "_")
+    alarms = resources(shadowed, "AWS::CloudWatch::Alarm")
+    rollback = {
+        (
+            alarms[target(a["AlarmName"])]["Properties"]["Dimensions"][1]["Value"],
+            alarms[target(a["AlarmName"])]["Properties"]["MetricName"],
+        )
+        for a in props["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    }
+    production = declared.variants[0].name
+    assert rollback == {(production, "ModelLatency"), (production, "Invocation5XXErrors")}
+    shadow_alarms = [
+        a["Properties"]
+        for a in alarms.values()
+        if {"Name": "EndpointName", "Value": props["EndpointName"]} in a["Properties"].get("Dimensions", [])
+        and {"Name": "VariantName", "Value": "shadow"} in a["Properties"]["Dimensions"]
+    ]
+    assert sorted(a["MetricName"] for a in shadow_alarms) == [
+        "Invocation4XXErrors",
+        "Invocation5XXErrors",
+        "ModelLatency",
+    ]
+    assert all(a["AlarmActions"] and a["OKActions"] for a in shadow_alarms)
+
+
+def test_e3_alarm_names_are_unique_across_endpoints(profile):
+    names = [a["Properties"]["AlarmName"] for a in resources(profile, "AWS::CloudWatch::Alarm").values()]
+    assert len(names) == len(set(names))
+    assert any("-shadow-test-shadow-" in n for n in names)
+
+
 def test_e3_linear_shifting(variant):
     routing = endpoint(variant, "realtime")["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
     assert routing["Type"] == "LINEAR" and routing["LinearStepSize"]["Value"] == 10
@@ -176,7 +236,9 @@ def test_e3_updates_keep_scaled_instance_counts_but_apply_new_weights(profile):
 def test_e3_endpoint_names_are_fixed_so_alarms_name_them_without_a_cycle(profile):
     names = {e["Properties"]["EndpointName"] for e in resources(profile, "AWS::SageMaker::Endpoint").values()}
     prefix = f"{profile.config.project_name}-{profile.config.profile}-"
-    assert names == {prefix + n for n in ("realtime", "serverless", "async", "pipeline")}
+    assert names == {prefix + n for n in ("realtime", "shadow-test", "serverless", "async", "pipeline")}
+    # CreateEndpoint's EndpointName: at most 63 characters, letters, digits and single hyphens inside.
+    assert all(re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", n) for n in names), names
 
 
 # --- E4, E5: autoscaling ------------------------------------------------------------------------------
@@ -221,7 +283,23 @@ def test_e4_target_tracking_per_variant_with_cooldowns(profile):
         )
 
 
-@pytest.mark.parametrize("name", ["realtime", "async", "pipeline"])
+def test_e4_shadow_test_scales_its_production_variant(profile):
+    """E4 on the shadow-test endpoint: the production variant is autoscaled; the shadow variant keeps
+    its declared instance count (it answers nobody)."""
+    shadow_test = profile.config.inference.shadow_test
+    variants = scaled_variants(profile, "shadow-test")
+    (declared,) = shadow_test.variants
+    assert set(variants) == {declared.name}
+    assert (variants[declared.name]["MinCapacity"], variants[declared.name]["MaxCapacity"]) == (
+        declared.min_capacity,
+        declared.max_capacity,
+    )
+    (policy,) = variants[declared.name]["Policies"]
+    tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["TargetValue"] == shadow_test.autoscaling.target_invocations_per_instance
+
+
+@pytest.mark.parametrize("name", ["realtime", "shadow-test", "async", "pipeline"])
 def test_e4_scaling_is_handed_off_around_every_endpoint_update(profile, name):
     """The endpoint waits for the handoff (which deregisters variants whose instance type changes),
     the scaling waits for the endpoint (registration after the update, deregistration before
@@ -276,6 +354,9 @@ def test_e5_production_variants_start_and_stay_at_two_or_more(production):
     variants = endpoint_config(production, "realtime")["ProductionVariants"]
     assert all(v["InitialInstanceCount"] >= 2 for v in variants)
     assert all(v["MinCapacity"] >= 2 for v in scaled_variants(production, "realtime").values())
+    shadow_test = endpoint_config(production, "shadow-test")["ProductionVariants"]
+    assert all(v["InitialInstanceCount"] >= 2 for v in shadow_test)
+    assert all(v["MinCapacity"] >= 2 for v in scaled_variants(production, "shadow-test").values())
     assert endpoint_config(production, "pipeline")["ProductionVariants"][0]["InitialInstanceCount"] >= 2
     assert scaled_variants(production, "pipeline")["pipeline"]["MinCapacity"] >= 2
 
@@ -283,16 +364,30 @@ def test_e5_production_variants_start_and_stay_at_two_or_more(production):
 # --- E6: data capture and monitoring ------------------------------------------------------------------
 
 
-def test_e6_capture_to_the_inference_bucket_with_kms(profile):
-    capture = endpoint_config(profile, "realtime")["DataCaptureConfig"]
+@pytest.mark.parametrize("name, section", [("realtime", "realtime"), ("shadow-test", "shadow_test")])
+def test_e6_capture_to_the_inference_bucket_with_kms(profile, name, section):
+    """E6 on both real-time endpoints: capture stays on (Model Monitor or not), each under its own prefix."""
+    capture = endpoint_config(profile, name)["DataCaptureConfig"]
     assert capture["EnableCapture"] is True
-    assert capture["InitialSamplingPercentage"] == profile.config.inference.realtime.data_capture.sampling_percent
+    declared = getattr(profile.config.inference, section).data_capture
+    assert capture["InitialSamplingPercentage"] == declared.sampling_percent
     assert imported(capture["DestinationS3Uri"]["Fn::Join"][1][1], "InferenceBucket")
+    assert capture["DestinationS3Uri"]["Fn::Join"][1][-1] == f"/capture/{name}"
     assert imported(capture["KmsKeyId"], "DataKey")
     assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
 
 
-def test_e6_data_quality_schedule_isolated_encrypted_against_the_baseline(profile):
+def test_e6_model_monitor_is_off_in_both_profiles(profile):
+    """E6: Model Monitor is an opt-in (AWS closed it to new customers); neither profile turns it on."""
+    assert profile.config.inference.realtime.monitoring.enabled is False
+    for kind in ("AWS::SageMaker::DataQualityJobDefinition", "AWS::SageMaker::MonitoringSchedule"):
+        assert not resources(profile, kind)
+
+
+def test_e6_data_quality_schedule_isolated_encrypted_against_the_baseline(variant):
+    """E6 where it is turned on (the variant): one schedule on the A/B endpoint's captured data."""
+    profile = variant
+    assert profile.config.inference.realtime.monitoring.enabled is True
     (job,) = [j["Properties"] for j in resources(profile, "AWS::SageMaker::DataQualityJobDefinition").values()]
     assert job["DataQualityJobInput"]["EndpointInput"]["EndpointName"] == endpoint(profile, "realtime")["EndpointName"]
     assert job["DataQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"]["Fn::Sub"].endswith(".json")

@@ -239,8 +239,87 @@ def test_profiles_deploy_every_inference_option():
 
     for name in ("sandbox", "production"):
         inference = load_config(name).inference
-        # Two production variants: AWS takes no shadow variant beside them (E2; the variant fixture has one).
+        # E1: two production variants, so AWS takes no shadow beside them; E2: the shadow test is its own endpoint.
         assert inference.enabled and len(inference.realtime.variants) == 2 and not inference.realtime.shadow_variants
+        assert inference.shadow_test.enabled and len(inference.shadow_test.variants) == 1
+        assert len(inference.shadow_test.shadow_variants) == 1
+        assert not inference.realtime.monitoring.enabled, "E6: Model Monitor is an opt-in, off in both profiles"
         assert inference.serverless.enabled and inference.asynchronous.enabled and inference.pipeline.enabled
         assert inference.api.enabled
     assert load_config("production").inference.high_availability
+
+
+# --- E2: the shadow-test endpoint (inference.shadow_test) -------------------------------------------
+
+SHADOW_TEST = {
+    "variants": [{"name": "champion", "model": "champion", "weight": 1}],
+    "shadow_variants": [{"name": "shadow", "model": "challenger", "sampling_weight": 0.5}],
+}
+
+
+def with_shadow_test(**changes) -> dict:
+    data = config()
+    data["shadow_test"] = copy.deepcopy(SHADOW_TEST)
+    for path, value in changes.items():
+        node = data["shadow_test"]
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[int(leaf) if leaf.isdigit() else leaf] = value
+    return data
+
+
+def test_e2_shadow_test_with_one_production_and_one_shadow_variant_passes():
+    parsed = InferenceConfig.model_validate(with_shadow_test())
+    assert (len(parsed.shadow_test.variants), len(parsed.shadow_test.shadow_variants)) == (1, 1)
+    assert parsed.realtime.monitoring.enabled is False, "E6: Model Monitor is an opt-in"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param(
+            {"variants": VALID["realtime"]["variants"]},
+            "inference.shadow_test.shadow_variants: a shadow variant needs exactly one production variant beside "
+            "it, but inference.shadow_test.variants has 2",
+            id="E2-two-production-variants",
+        ),
+        pytest.param({"shadow_variants": []}, "shadow_test.shadow_variants", id="E2-no-shadow"),
+        pytest.param(
+            {"shadow_variants": [SHADOW_TEST["shadow_variants"][0], {"name": "two", "model": "challenger"}]},
+            "inference.shadow_test.shadow_variants: 2 shadow variants given, AWS takes one",
+            id="E2-two-shadows",
+        ),
+        pytest.param(
+            {"shadow_variants.0.instance_type": "ml.inf1.xlarge", "deployment": {"mode": "all-at-once"}},
+            "inference.shadow_test.shadow_variants[0]: shadow tests cannot run on Inf1 instances",
+            id="E2-shadow-on-inf1",
+        ),
+        pytest.param(
+            {"deployment": {"mode": "rolling"}},
+            "inference.shadow_test.deployment.mode rolling cannot update an endpoint with 2 variants",
+            id="E3-rolling-beside-a-shadow",
+        ),
+        pytest.param(
+            {"shadow_variants.0.model": "missing"},
+            "inference.shadow_test.shadow_variants[0].model 'missing' is not one of inference.models",
+            id="unknown-model",
+        ),
+        pytest.param(
+            {"shadow_variants.0.name": "champion"},
+            "inference.shadow_test: variant name 'champion' is used twice",
+            id="name-clash",
+        ),
+    ],
+)
+def test_e2_e3_shadow_test_setups_aws_refuses(changes, expected):
+    assert expected in problems(with_shadow_test(**changes))
+
+
+def test_e2_a_disabled_shadow_test_is_not_checked():
+    InferenceConfig.model_validate(with_shadow_test(enabled=False, variants=VALID["realtime"]["variants"]))
+
+
+@pytest.mark.parametrize("mode", ["canary", "linear", "all-at-once"])
+def test_e3_blue_green_modes_are_valid_for_a_shadow_test(mode):
+    InferenceConfig.model_validate(with_shadow_test(deployment={"mode": mode}))

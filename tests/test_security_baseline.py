@@ -112,10 +112,26 @@ def test_n11_notifications_key_admits_alarm_and_event_publishers_of_this_account
     (key,) = [
         k for k in resources(profile, "AWS::KMS::Key").values() if k["Properties"]["Description"].startswith("SNS")
     ]
-    (statement,) = [s for s in statements(key["Properties"]["KeyPolicy"]) if "Service" in s["Principal"]]
-    assert sorted(statement["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
-    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    services = {
+        s["Principal"]["Service"]: s for s in statements(key["Properties"]["KeyPolicy"]) if "Service" in s["Principal"]
+    }
+    assert sorted(services) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    for statement in services.values():
+        assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    this_account = {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert services["events.amazonaws.com"]["Condition"] == {"StringEquals": this_account}
+    # CloudWatch: this account's alarms in this region only (confused-deputy prevention).
+    alarms = services["cloudwatch.amazonaws.com"]
+    assert alarms["Sid"] == "AllowCloudWatchAlarmsToPublishToEncryptedTopics"
+    assert alarms["Condition"]["StringEquals"] == this_account
+    assert alarms["Condition"]["ArnLike"] == {
+        "aws:SourceArn": {
+            "Fn::Join": [
+                "",
+                [f"arn:aws:cloudwatch:{profile.config.region}:", {"Ref": "AWS::AccountId"}, ":alarm:*"],
+            ]
+        }
+    }
 
 
 # --- N10: bucket policies and access ---------------------------------------------------
