@@ -11,6 +11,7 @@ constructs never import it.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import Annotated, Literal
 
@@ -81,6 +82,8 @@ InterfaceEndpointName = Literal[
     "kinesis-streams",
     "kinesis-firehose",
     "ssm",
+    "ssmmessages",
+    "ec2messages",
     "states",
     "sns",
     "sqs",
@@ -267,6 +270,87 @@ class StudioConfig(StrictModel):
     enabled: bool = Field(default=True, description="Create a Studio domain with one user profile per data scientist.")
 
 
+class AccessHostConfig(StrictModel):
+    """A way in for browsers that keeps the VPC closed: an instance reached by SSM port forwarding (N13)."""
+
+    enabled: bool = Field(
+        default=False,
+        description=(
+            "Create a small instance in a private subnet, without inbound rules, through which a data "
+            "scientist forwards the SageMaker API, notebook and Studio endpoints to their laptop with "
+            "Session Manager (adds the ssm, ssmmessages and ec2messages endpoints; see README)."
+        ),
+    )
+    instance_type: Literal["t4g.nano", "t4g.micro", "t4g.small"] = Field(
+        default="t4g.nano", description="Graviton instance type of the access host: it only relays HTTPS."
+    )
+    idle_stop_minutes: int = Field(
+        default=60,
+        ge=15,
+        le=1440,
+        multiple_of=5,
+        description=(
+            "Stop the host after this many minutes (a multiple of 5) with less than "
+            "1 MiB of inbound network traffic per 5 minutes; a data scientist starts it again."
+        ),
+    )
+
+
+class WorkspaceAccessConfig(StrictModel):
+    """From where notebook and Studio URLs may be requested and used (N13).
+
+    The policy on CreatePresignedNotebookInstanceUrl / CreatePresignedDomainUrl is evaluated again
+    for every HTTP request and WebSocket frame of the session, so each mode names every path the
+    browser takes: through the VPC, the SageMaker API endpoint and the notebook or Studio endpoint
+    (aws:SourceVpce), optionally only from given addresses inside the VPC (aws:VpcSourceIp with
+    aws:SourceVpc); over the internet, given public networks (aws:SourceIp, which requests through
+    a VPC endpoint never carry).
+    """
+
+    mode: Literal["vpc-endpoints", "internet-cidrs", "both"] = Field(
+        default="vpc-endpoints",
+        description=(
+            "vpc-endpoints: URLs only through the VPC's SageMaker API and notebook/Studio endpoints; "
+            "internet-cidrs: only from `internet_cidrs` over the internet; both: either."
+        ),
+    )
+    vpc_source_cidrs: list[SourceCidr] = Field(
+        default_factory=list,
+        max_length=20,
+        description=(
+            "Optional: addresses inside the VPC (e.g. the access host's subnet) that may use the endpoints "
+            "(aws:VpcSourceIp). Empty: any address of the VPC. Must lie inside network.cidr."
+        ),
+    )
+    internet_cidrs: list[SourceCidr] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Public networks (e.g. the office egress range) for internet-cidrs and both (aws:SourceIp).",
+    )
+
+    @property
+    def through_vpc_endpoints(self) -> bool:
+        return self.mode in ("vpc-endpoints", "both")
+
+    @property
+    def from_internet(self) -> bool:
+        return self.mode in ("internet-cidrs", "both")
+
+    @model_validator(mode="after")
+    def _lists_match_the_mode(self) -> WorkspaceAccessConfig:
+        if self.from_internet and not self.internet_cidrs:
+            raise ValueError(f"workspace.access.mode {self.mode} needs workspace.access.internet_cidrs")
+        if not self.from_internet and self.internet_cidrs:
+            raise ValueError(
+                "workspace.access.internet_cidrs is set but mode is vpc-endpoints: use mode internet-cidrs or both"
+            )
+        if not self.through_vpc_endpoints and self.vpc_source_cidrs:
+            raise ValueError(
+                "workspace.access.vpc_source_cidrs is set but mode is internet-cidrs: use mode vpc-endpoints or both"
+            )
+        return self
+
+
 class WorkspaceConfig(StrictModel):
     """Where data scientists work: notebooks and Studio inside the VPC (N5-N9, N13)."""
 
@@ -276,13 +360,12 @@ class WorkspaceConfig(StrictModel):
     )
     notebooks: NotebookConfig = Field(default_factory=NotebookConfig, description="Notebook instances (N5).")
     studio: StudioConfig = Field(default_factory=StudioConfig, description="Studio domain (N6).")
-    presigned_url_source_cidrs: list[SourceCidr] = Field(
-        default_factory=list,
-        max_length=20,
-        description=(
-            "Networks (e.g. the office egress range) from which notebook and Studio URLs may be "
-            "requested, besides the VPC's SageMaker API endpoint (N13). Empty: only through the endpoint."
-        ),
+    access_host: AccessHostConfig = Field(
+        default_factory=AccessHostConfig, description="Access host for SSM port forwarding into the VPC (N13)."
+    )
+    access: WorkspaceAccessConfig = Field(
+        default_factory=WorkspaceAccessConfig,
+        description="From where notebook and Studio URLs may be requested and used (N13).",
     )
 
     @model_validator(mode="after")
@@ -643,6 +726,18 @@ class ProjectConfig(StrictModel):
                 f"pipelines.deploy_on_approval.variant {deployment.variant!r} is not a variant of the real-time "
                 f"endpoint ({', '.join(variants)})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _vpc_source_cidrs_inside_the_vpc(self) -> ProjectConfig:
+        vpc = ipaddress.ip_network(self.network.cidr)
+        for index, cidr in enumerate(self.workspace.access.vpc_source_cidrs):
+            network = ipaddress.ip_network(cidr)
+            if network.version != vpc.version or not network.subnet_of(vpc):
+                raise ValueError(
+                    f"workspace.access.vpc_source_cidrs[{index}]: {cidr} is not inside network.cidr {vpc} "
+                    "(aws:VpcSourceIp holds addresses of the VPC; public networks go in internet_cidrs)"
+                )
         return self
 
     @model_validator(mode="before")

@@ -140,6 +140,11 @@ FEATURES: tuple[Feature, ...] = (
         _types("AWS::SageMaker::Domain", "AWS::SageMaker::UserProfile"),
     ),
     Feature(
+        "workspace.access_host.enabled",
+        lambda c: c.workspace.enabled and c.workspace.access_host.enabled,
+        _types("AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::IAM::InstanceProfile", "AWS::CloudWatch::Alarm"),
+    ),
+    Feature(
         "ingestion.enabled",
         lambda c: c.ingestion.enabled,
         _types(

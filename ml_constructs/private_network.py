@@ -146,7 +146,27 @@ INTERFACE_ENDPOINTS: dict[str, InterfaceEndpointSpec] = {
             "kinesis-firehose",
             InterfaceEndpointSpec("KinesisFirehose", _S.KINESIS_FIREHOSE, "Firehose producers", ("firehose:*",)),
         ),
-        ("ssm", InterfaceEndpointSpec("Ssm", _S.SSM, "Parameter Store reads", ("ssm:*",))),
+        (
+            "ssm",
+            InterfaceEndpointSpec(
+                "Ssm", _S.SSM, "Parameter Store reads; Systems Manager agent registration (access host)", ("ssm:*",)
+            ),
+        ),
+        (
+            "ssmmessages",
+            InterfaceEndpointSpec(
+                "SsmMessages",
+                _S.SSM_MESSAGES,
+                "Session Manager channels of the access host (port forwarding)",
+                ("ssmmessages:*",),
+            ),
+        ),
+        (
+            "ec2messages",
+            InterfaceEndpointSpec(
+                "Ec2Messages", _S.EC2_MESSAGES, "Systems Manager agent messages (access host)", ("ec2messages:*",)
+            ),
+        ),
         (
             "states",
             InterfaceEndpointSpec("StepFunctions", _S.STEP_FUNCTIONS, "Step Functions from workloads", ("states:*",)),
@@ -206,6 +226,13 @@ def _aws_owned_read_buckets(region: str) -> list[str]:
         f"amazonlinux-2-repos-{region}",  # yum on Amazon Linux 2 notebook platforms
         f"al2023-repos-{region}-de612dc2",  # dnf on Amazon Linux 2023 notebook platforms
     ]
+
+
+def endpoint_dns_name(endpoint: ec2.InterfaceVpcEndpoint) -> str:
+    """The endpoint-specific regional DNS name (vpce-....<service>.vpce.amazonaws.com): public, it
+    resolves to the endpoint's private addresses, for an `--endpoint-url` that names this endpoint."""
+    first_entry = cdk.Fn.select(0, endpoint.vpc_endpoint_dns_entries)  # "<hosted zone id>:<dns name>"
+    return cdk.Fn.select(1, cdk.Fn.split(":", first_entry))
 
 
 class AwsServicePrefixList(Construct):

@@ -34,6 +34,8 @@ def _interface_endpoints() -> str:
     for stack in (NetworkStack, WorkspaceStack, InferenceStack, IngestionStack, PipelinesStack):
         for name in stack.INTERFACE_ENDPOINTS:
             needed_by.setdefault(name, []).append(stack.__name__.removesuffix("Stack"))
+    for name in WorkspaceStack.ACCESS_HOST_ENDPOINTS:
+        needed_by.setdefault(name, []).append("Workspace when `workspace.access_host.enabled`")
     rows = ["| Endpoint | Service name | Created for | Endpoint policy | What it is for |", "|---|---|---|---|---|"]
     for name, spec in INTERFACE_ENDPOINTS.items():
         policy = (

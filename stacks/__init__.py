@@ -55,6 +55,8 @@ def endpoint_needs(config: ProjectConfig) -> dict[str, list[str]]:
     consumers = [("NetworkStack", NetworkStack.INTERFACE_ENDPOINTS)]
     if config.workspace.enabled:
         consumers.append(("WorkspaceStack", WorkspaceStack.INTERFACE_ENDPOINTS))
+        if config.workspace.access_host.enabled:
+            consumers.append(("WorkspaceStack (access host)", WorkspaceStack.ACCESS_HOST_ENDPOINTS))
     if config.inference.enabled:
         consumers.append(("InferenceStack", InferenceStack.INTERFACE_ENDPOINTS))
     if config.ingestion.enabled:

@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from config.model import ProjectConfig
-from ml_constructs.private_network import PrivateNetwork
+from ml_constructs.private_network import PrivateNetwork, endpoint_dns_name
 from stacks.naming import cdk_assets_bucket_name, resource_prefix
 from stacks.security_baseline import SecurityBaselineStack, removal_policy
 
@@ -61,6 +61,13 @@ class NetworkStack(cdk.Stack):
             reserve_concurrency=config.deploy.lambda_reserved_concurrency,
         )
         self.network.require_endpoints(self.INTERFACE_ENDPOINTS, "the private network")
+        cdk.CfnOutput(
+            self,
+            "SageMakerApiEndpointDns",
+            value=endpoint_dns_name(self.network.interface_endpoints["sagemaker.api"]),
+            description="The SageMaker API endpoint's own DNS name: --endpoint-url for calls through it "
+            "(e.g. presigned URLs through the access host, README 'A way in')",
+        )
 
     @property
     def availability_zones(self) -> list[str]:

@@ -110,8 +110,9 @@ def with_changes(config: ProjectConfig, **changes: object) -> ProjectConfig:
 def variant(synth, sandbox) -> Assembly:
     """The sandbox with every switch the two profiles leave at one setting flipped.
 
-    CloudTrail off (organization trail), egress mode with NAT (N14), presigned URLs also from
-    an office range (N13), Config rules on (G1), an extra endpoint, notebooks never stopped;
+    CloudTrail off (organization trail), egress mode with NAT (N14), presigned URLs through the
+    endpoints from a VPC range and over the internet from an office range (access mode both, N13),
+    Config rules on (G1), an extra endpoint, notebooks never stopped;
     for the lake: no Kinesis stream (Direct PUT), arrival-time partitions, catalog encryption
     left to another stack, no Glacier transition; for inference: another region (eu-west-1),
     linear traffic shifting on the A/B endpoint, the Model Monitor data-quality schedule turned on (E6:
@@ -127,7 +128,11 @@ def variant(synth, sandbox) -> Assembly:
             "network.egress": True,
             "network.nat_gateways": 2,
             "network.extra_interface_endpoints": ["ssm"],
-            "workspace.presigned_url_source_cidrs": ["203.0.113.0/24"],
+            "workspace.access": {
+                "mode": "both",
+                "vpc_source_cidrs": ["10.20.0.0/20"],
+                "internet_cidrs": ["203.0.113.0/24"],
+            },
             "workspace.data_scientists": [{"name": "alice"}, {"name": "bob"}],
             "workspace.notebooks.idle_stop_minutes": None,
             "governance.config_rules": True,

@@ -853,9 +853,11 @@ def handler_decisions(sandbox_world, stubbed_calls) -> dict[str, dict[tuple[str,
     function = world.logical_id("Pipelines", "AWS::Lambda::Function", "ApprovalFunction")
     approval_role = world.function_role("Pipelines", function)
     notebook = world.logical_id("Workspace", "AWS::SageMaker::NotebookInstance", "Notebooksalice")
-    notebook_role = world.role(
-        world.resolve("Workspace", world.resource("Workspace", notebook)["Properties"]["RoleArn"])
-    )
+    notebook_properties = world.resource("Workspace", notebook)["Properties"]
+    notebook_role = world.role(world.resolve("Workspace", notebook_properties["RoleArn"]))
+    # The autostop program acts on its own instance, which carries its owner's tag (N9).
+    (owner,) = [t["Value"] for t in notebook_properties["Tags"] if t["Key"] == "owner"]
+    own_notebook = {"sagemaker:ResourceTag/owner": owner, "aws:ResourceTag/owner": owner}
     scaling_role = world.function_role(
         "Inference", world.logical_id("Inference", "AWS::Lambda::Function", "VariantScalingFunction")
     )
@@ -867,7 +869,7 @@ def handler_decisions(sandbox_world, stubbed_calls) -> dict[str, dict[tuple[str,
     )
     groups = {
         "approval": (approval_role, "tests/test_approval.py", None),
-        "notebook": (notebook_role, "tests/test_notebook_autostop.py", None),
+        "notebook": (notebook_role, "tests/test_notebook_autostop.py", own_notebook),
         # A custom-resource handler outside the VPC (VariantScalingProvider's outside_vpc).
         "variant_scaling": (scaling_role, "tests/test_variant_scaling.py", None),
         "inference_api": (api_role, "tests/test_inference_api.py", through_runtime_endpoint),

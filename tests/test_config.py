@@ -203,9 +203,37 @@ def test_minimal_valid_file_gets_defaults():
             id="bad-person-name",
         ),
         pytest.param(
-            with_changes(**{"workspace.presigned_url_source_cidrs": ["0.0.0.0/0"]}),
-            "workspace.presigned_url_source_cidrs[0]: 0.0.0.0/0 is wider than a /8",
+            with_changes(**{"workspace.access": {"mode": "both", "internet_cidrs": ["0.0.0.0/0"]}}),
+            "workspace.access.internet_cidrs[0]: 0.0.0.0/0 is wider than a /8",
             id="presigned-from-anywhere",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.access": {"mode": "internet-cidrs"}}),
+            "workspace.access.mode internet-cidrs needs workspace.access.internet_cidrs",
+            id="internet-mode-without-ranges",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.access": {"internet_cidrs": ["203.0.113.0/24"]}}),
+            "workspace.access.internet_cidrs is set but mode is vpc-endpoints",
+            id="internet-ranges-in-vpc-mode",
+        ),
+        pytest.param(
+            with_changes(
+                **{
+                    "workspace.access": {
+                        "mode": "internet-cidrs",
+                        "internet_cidrs": ["203.0.113.0/24"],
+                        "vpc_source_cidrs": ["10.0.0.0/24"],
+                    }
+                }
+            ),
+            "workspace.access.vpc_source_cidrs is set but mode is internet-cidrs",
+            id="vpc-ranges-in-internet-mode",
+        ),
+        pytest.param(
+            with_changes(**{"workspace.access": {"vpc_source_cidrs": ["192.168.0.0/24"]}}),
+            "workspace.access.vpc_source_cidrs[0]: 192.168.0.0/24 is not inside network.cidr",
+            id="vpc-range-outside-the-vpc",
         ),
         pytest.param(
             with_changes(**{"workspace.notebooks.instance_type": "t3.medium"}),

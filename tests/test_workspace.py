@@ -58,10 +58,12 @@ def test_n5_one_locked_down_notebook_per_data_scientist(sandbox):
         assert {"Key": "owner", "Value": props["NotebookInstanceName"].rsplit("-", 1)[-1]} in props["Tags"]
 
 
-def test_n5_notebook_waits_for_its_role_permissions(sandbox):
+def test_n5_notebook_runs_as_its_owners_role_and_waits_for_its_permissions(sandbox):
     for notebook in resources(sandbox, "AWS::SageMaker::NotebookInstance").values():
-        policy_id, _ = managed_policy(sandbox, "Workspace execution role")
+        owner = notebook["Properties"]["NotebookInstanceName"].rsplit("-", 1)[-1]
+        policy_id, _ = managed_policy(sandbox, f"Execution role of {owner}:")
         assert policy_id in notebook["DependsOn"]
+        assert target(notebook["Properties"]["RoleArn"]) == role_id(sandbox, f"SageMaker execution role of {owner}'s")
 
 
 def lifecycle_script(assembly) -> str:
@@ -76,7 +78,8 @@ def test_n5_lifecycle_stops_idle_notebooks_without_internet(sandbox):
     minutes = sandbox.config.workspace.notebooks.idle_stop_minutes
     assert f'IDLE_MINUTES="{minutes}"' in script
     assert "def kernels_idle(" in script and "stop_notebook_instance" in script
-    assert "/etc/cron.d/secure-ml-autostop" in script
+    assert "secure-ml-autostop.timer" in script
+    assert "/etc/cron" not in script and "crontab" not in script
     for line in script.splitlines():
         if "http://" in line or "https://" in line:
             assert "https://localhost:8443" in line, line
@@ -158,18 +161,19 @@ def role_id(assembly, description_start: str) -> str:
 def test_n8_guardrails_attached_to_every_role_that_creates_sagemaker_work(profile):
     guardrail_id, _ = managed_policy(profile, "N8 guardrails")
     roles = resources(profile, "AWS::IAM::Role")
-    creators = [role_id(profile, "SageMaker execution role")] + [
-        k for k, v in roles.items() if v["Properties"]["Description"].startswith("Data scientist")
-    ]
-    assert len(creators) == 1 + len(owners(profile))
+    creators = [k for k, v in roles.items() if v["Properties"]["Description"].startswith("SageMaker execution role")]
+    creators += [k for k, v in roles.items() if v["Properties"]["Description"].startswith("Data scientist")]
+    # Per data scientist: their role and their execution role; plus the Studio domain's default role.
+    assert len(creators) == 1 + 2 * len(owners(profile))
     attached = {target(r) for r in resources(profile, "AWS::IAM::ManagedPolicy")[guardrail_id]["Properties"]["Roles"]}
     for role in creators:
         managed = {target(a) for a in roles[role]["Properties"].get("ManagedPolicyArns", [])}
         assert role in attached or guardrail_id in managed, role
 
 
-def test_n8_execution_role_is_scoped_to_project_buckets_and_key(profile):
-    _, policy = managed_policy(profile, "Workspace execution role")
+@pytest.mark.parametrize("owner", ["alice", "bob"])
+def test_n8_execution_role_is_scoped_to_project_buckets_and_key(production, owner):
+    _, policy = managed_policy(production, f"Execution role of {owner}:")
     sids = by_sid(policy["Properties"]["PolicyDocument"])
     objects = sids["ProjectBucketObjects"]["Resource"]
     assert len(objects) == 2 and all(imported(r["Fn::Join"][1][0], "Bucket") for r in objects)
@@ -187,24 +191,49 @@ def test_n8_execution_role_is_scoped_to_project_buckets_and_key(profile):
     assert sids["ListStudioAppsAndSpaces"]["Action"] == ["sagemaker:ListApps", "sagemaker:ListSpaces"]
 
 
-def test_n8_execution_role_trusts_sagemaker_of_this_account_only(profile):
-    role = resources(profile, "AWS::IAM::Role")[role_id(profile, "SageMaker execution role")]
-    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+def test_n8_execution_roles_trust_sagemaker_of_this_account_only(profile):
+    roles = resources(profile, "AWS::IAM::Role")
+    execution = [r for r in roles.values() if r["Properties"]["Description"].startswith("SageMaker execution role")]
+    assert len(execution) == 1 + len(owners(profile))
+    for role in execution:
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
-def test_n8_pass_role_only_the_execution_role_only_to_sagemaker(profile):
-    execution = role_id(profile, "SageMaker execution role")
-    for description in ("Workspace execution role", "Data scientists"):
-        _, policy = managed_policy(profile, description)
-        passes = [
-            s for s in statements(policy["Properties"]["PolicyDocument"]) if "iam:PassRole" in as_list(s["Action"])
-        ]
-        assert len(passes) == 1
-        (statement,) = passes
-        assert target(statement["Resource"]) == execution
-        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+def pass_role_statement(policy: dict) -> dict:
+    passes = [s for s in statements(policy["Properties"]["PolicyDocument"]) if "iam:PassRole" in as_list(s["Action"])]
+    assert len(passes) == 1
+    (statement,) = passes
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    return statement
+
+
+def test_n8_each_execution_role_passes_only_itself_to_sagemaker(profile):
+    for owner in owners(profile):
+        _, policy = managed_policy(profile, f"Execution role of {owner}:")
+        execution = role_id(profile, f"SageMaker execution role of {owner}'s")
+        assert target(pass_role_statement(policy)["Resource"]) == execution
+        name = resources(profile, "AWS::IAM::Role")[execution]["Properties"]["RoleName"]
+        assert name == f"{profile.config.project_name}-{profile.config.profile}-exec-{owner}"
+
+
+def test_n8_data_scientists_pass_only_their_own_execution_role(profile):
+    _, policy = managed_policy(profile, "Data scientists")
+    resource = pass_role_statement(policy)["Resource"]
+    parts = resource["Fn::Join"][1]
+    prefix = f"{profile.config.project_name}-{profile.config.profile}-exec-"
+    assert parts[-1] == f":role/{prefix}${{aws:PrincipalTag/owner}}"
+
+
+def test_n9_studio_domain_default_role_reaches_no_users_resources(profile):
+    _, policy = managed_policy(profile, "Studio domain default execution role")
+    for statement in statements(policy["Properties"]["PolicyDocument"]):
+        assert not any(a.startswith(("sagemaker:", "s3:", "iam:")) for a in as_list(statement["Action"]))
+    for user in resources(profile, "AWS::SageMaker::UserProfile").values():
+        owner = user["Properties"]["UserProfileName"]
+        role = target(user["Properties"]["UserSettings"]["ExecutionRole"])
+        assert role == role_id(profile, f"SageMaker execution role of {owner}'s")
 
 
 # --- N9: attribute-based access --------------------------------------------------------------------
@@ -233,8 +262,8 @@ def test_n9_data_scientists_act_only_on_resources_tagged_as_theirs(profile):
     for sid in (
         "OperateOwnNotebooks",
         "StopOwnWork",
-        "OwnNotebookUrlThroughVpcEndpoint",
-        "OwnStudioProfileUrlThroughVpcEndpoint",
+        "OwnNotebookUrlThroughVpcEndpoints",
+        "OwnStudioProfileUrlThroughVpcEndpoints",
     ):
         assert sids[sid]["Condition"]["StringEquals"]["sagemaker:ResourceTag/owner"] == "${aws:PrincipalTag/owner}", sid
     assert sids["CreateWorkTaggedAsOwn"]["Condition"] == {
@@ -246,6 +275,43 @@ def test_n9_data_scientists_act_only_on_resources_tagged_as_theirs(profile):
     # statement) is a key DescribeKey never carries, so it cannot share that condition.
     assert unconditioned == {"ReadSageMakerMetadata", "ReadSageMakerLogs", "DescribeDataKey"}
     assert sids["DescribeDataKey"]["Action"] == "kms:DescribeKey"
+
+
+def test_n9_tags_only_at_creation_and_owner_tags_never_change(profile):
+    """AddTags is granted only with sagemaker:TaggingAction (the creating call), the owner tag equal
+    to the caller's and keys from a fixed list; a deny on every workspace role keeps the owner tag
+    from being changed or removed afterwards (DeleteTags carries no TaggingAction: denied outright)."""
+    _, protection = managed_policy(profile, "Owner tags")
+    sids = by_sid(protection["Properties"]["PolicyDocument"])
+    assert {s["Effect"] for s in sids.values()} == {"Deny"}
+    retag, remove = sids["DenyRetaggingProtectedKeys"], sids["DenyRemovingProtectedKeys"]
+    assert retag["Action"] == "sagemaker:AddTags" and remove["Action"] == "sagemaker:DeleteTags"
+    assert retag["Condition"]["ForAnyValue:StringEquals"] == {"aws:TagKeys": ["owner"]}
+    assert "CreateTrainingJob" in retag["Condition"]["StringNotEquals"]["sagemaker:TaggingAction"]
+    assert remove["Condition"] == {"ForAnyValue:StringEquals": {"aws:TagKeys": ["owner"]}}
+    roles = resources(profile, "AWS::IAM::Role")
+    workspace_roles = {
+        k
+        for k, v in roles.items()
+        if v["Properties"]["Description"].startswith(("SageMaker execution role", "Data scientist"))
+    }
+    attached = {target(r) for r in protection["Properties"]["Roles"]}
+    assert workspace_roles == attached
+    for description in ("Data scientists", "Execution role of alice:"):
+        if description.startswith("Execution") and "alice" not in owners(profile):
+            continue
+        _, policy = managed_policy(profile, description)
+        taggers = [
+            s for s in statements(policy["Properties"]["PolicyDocument"]) if "sagemaker:AddTags" in as_list(s["Action"])
+        ]
+        (statement,) = taggers
+        assert statement["Action"] == "sagemaker:AddTags"
+        condition = statement["Condition"]
+        assert condition["StringEquals"]["aws:RequestTag/owner"] == "${aws:PrincipalTag/owner}"
+        assert "CreateApp" in condition["StringEquals"]["sagemaker:TaggingAction"]
+        # The profile's stack-wide tags too: SageMaker copies a user profile's tags onto its apps.
+        keys = list(dict.fromkeys(["owner", "project", "experiment", *sorted(profile.config.tags)]))
+        assert condition["ForAllValues:StringEquals"] == {"aws:TagKeys": keys}
 
 
 # --- N13: where presigned URLs may come from --------------------------------------------------------------
@@ -260,22 +326,40 @@ def url_statements(assembly) -> dict[str, dict]:
     }
 
 
-def test_n13_presigned_urls_only_through_the_api_endpoint_by_default(profile):
+def test_n13_presigned_urls_only_through_the_vpc_endpoints_by_default(profile):
+    """The session's every request and WebSocket frame is authorized again: the condition admits
+    both the SageMaker API endpoint and the notebook (Studio) endpoint the browser goes through."""
+    assert profile.config.workspace.access.mode == "vpc-endpoints"
     urls = url_statements(profile)
-    assert set(urls) == {"OwnNotebookUrlThroughVpcEndpoint", "OwnStudioProfileUrlThroughVpcEndpoint"}
-    for statement in urls.values():
-        assert imported(statement["Condition"]["StringEquals"]["aws:SourceVpce"], "SageMakerApi")
+    assert set(urls) == {"OwnNotebookUrlThroughVpcEndpoints", "OwnStudioProfileUrlThroughVpcEndpoints"}
+    for sid, browser in (
+        ("OwnNotebookUrlThroughVpcEndpoints", "Notebook"),
+        ("OwnStudioProfileUrlThroughVpcEndpoints", "Studio"),
+    ):
+        condition = urls[sid]["Condition"]
+        assert set(condition) == {"StringEquals"}, sid
+        api, browser_endpoint = condition["StringEquals"]["aws:SourceVpce"]
+        assert imported(api, "SageMakerApi") and imported(browser_endpoint, browser), sid
+        assert condition["StringEquals"]["sagemaker:ResourceTag/owner"] == "${aws:PrincipalTag/owner}"
 
 
-def test_n13_presigned_urls_also_from_configured_networks(variant):
+def test_n13_presigned_urls_from_a_vpc_range_and_from_the_internet(variant):
+    """Mode both: through the endpoints only from the VPC range (aws:VpcSourceIp with aws:SourceVpc),
+    and over the internet from the office range (aws:SourceIp, which requests through an endpoint
+    never carry), each in a statement of its own (conditions of one statement are ANDed)."""
     urls = url_statements(variant)
     assert set(urls) == {
-        "OwnNotebookUrlThroughVpcEndpoint",
-        "OwnStudioProfileUrlThroughVpcEndpoint",
-        "OwnNotebookUrlFromAllowedNetworks",
-        "OwnStudioProfileUrlFromAllowedNetworks",
+        "OwnNotebookUrlThroughVpcEndpoints",
+        "OwnStudioProfileUrlThroughVpcEndpoints",
+        "OwnNotebookUrlFromInternetCidrs",
+        "OwnStudioProfileUrlFromInternetCidrs",
     }
-    for sid in ("OwnNotebookUrlFromAllowedNetworks", "OwnStudioProfileUrlFromAllowedNetworks"):
+    for sid in ("OwnNotebookUrlThroughVpcEndpoints", "OwnStudioProfileUrlThroughVpcEndpoints"):
+        condition = urls[sid]["Condition"]
+        assert condition["IpAddress"] == {"aws:VpcSourceIp": ["10.20.0.0/20"]}
+        assert imported(condition["StringEquals"]["aws:SourceVpc"], "NetworkVpc")
+        assert len(condition["StringEquals"]["aws:SourceVpce"]) == 2
+    for sid in ("OwnNotebookUrlFromInternetCidrs", "OwnStudioProfileUrlFromInternetCidrs"):
         assert urls[sid]["Condition"] == {"StringEquals": OWNED, "IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}
 
 

@@ -1,9 +1,12 @@
 """Stop this SageMaker notebook instance once it has been idle for a while (pattern N5).
 
-Installed by the notebook lifecycle configuration and run by cron every five minutes on the
-instance. It needs no internet: Jupyter's REST API is on localhost, and the one AWS call,
-sagemaker:StopNotebookInstance, goes through the VPC's SageMaker API interface endpoint
-(private DNS resolves the regional endpoint name to it).
+Installed by the notebook lifecycle configuration and run every five minutes by a systemd
+timer on the instance (AL2023 ships without cron). It runs under the first Python there that
+imports boto3 (the JupyterSystemEnv, else /usr/bin/python3), so it keeps to Python 3.9, the
+system Python of AL2023 (tests/test_notebook_platform.py). It needs no internet: Jupyter's
+REST API is on localhost, and the one AWS call, sagemaker:StopNotebookInstance, goes through
+the VPC's SageMaker API interface endpoint (private DNS resolves the regional endpoint name
+to it).
 
 Idle means: every kernel is idle, without open browser connections, and its last activity
 is older than the limit; with no kernel at all, the instance's last start is older than it.
@@ -13,19 +16,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import ssl
 import sys
 import urllib.request
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 METADATA = "/opt/ml/metadata/resource-metadata.json"
 SESSIONS_URL = "https://localhost:8443/api/sessions"
 
 
+UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+, AL2023's python3 is 3.9
+_FRACTION = re.compile(r"\.(\d+)")
+
+
 def parse_time(value: str) -> datetime:
-    """Jupyter's timestamps, e.g. 2026-11-21T10:15:02.123456Z."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """Jupyter's timestamps, e.g. 2026-11-21T10:15:02.123456Z.
+
+    Python 3.9's fromisoformat takes neither "Z" nor fractions other than 3 or 6 digits.
+    """
+    value = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value.replace("Z", "+00:00"), count=1)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def kernels_idle(sessions: Iterable[dict], now: datetime, limit: timedelta, ignore_connections: bool) -> bool:

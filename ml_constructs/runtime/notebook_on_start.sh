@@ -11,7 +11,8 @@ HOME_DIR=/home/ec2-user
 TOOLS="$HOME_DIR/.secure-ml"
 mkdir -p "$TOOLS"
 
-# The first Python on the instance that can import boto3 runs the idle check.
+# The first Python on the instance that can import boto3 runs the idle check: the
+# JupyterSystemEnv (as in AWS's auto-stop-idle sample), else AL2023's /usr/bin/python3 (3.9).
 PYTHON=""
 for candidate in "$HOME_DIR/anaconda3/envs/JupyterSystemEnv/bin/python" /usr/bin/python3; do
   if [ -x "$candidate" ] && "$candidate" -c "import boto3" 2>/dev/null; then
@@ -20,13 +21,45 @@ for candidate in "$HOME_DIR/anaconda3/envs/JupyterSystemEnv/bin/python" /usr/bin
   fi
 done
 
-if [ -n "$IDLE_MINUTES" ] && [ -n "$PYTHON" ]; then
+# AL2023 has no cron; a systemd timer runs the check every five minutes. The units are
+# written at every start (the root volume is replaced on stop/start).
+AUTOSTOP_UNIT=/etc/systemd/system/secure-ml-autostop
+AUTOSTOP_LOG=/var/log/secure-ml-autostop.log
+if [ -n "$IDLE_MINUTES" ] && [ -z "$PYTHON" ]; then
+  echo "secure-ml: no Python with boto3 on this instance, idle stop not installed" >&2
+elif [ -n "$IDLE_MINUTES" ]; then
   cat > "$TOOLS/autostop.py" <<'AUTOSTOP'
 __AUTOSTOP_PY__
 AUTOSTOP
-  echo "*/5 * * * * root $PYTHON $TOOLS/autostop.py --idle-minutes $IDLE_MINUTES >> /var/log/secure-ml-autostop.log 2>&1" \
-    > /etc/cron.d/secure-ml-autostop
-  chmod 0644 /etc/cron.d/secure-ml-autostop
+  AUTOSTOP_COMMAND="$PYTHON $TOOLS/autostop.py --idle-minutes $IDLE_MINUTES"
+  if [ -d /run/systemd/system ]; then
+    cat > "$AUTOSTOP_UNIT.service" <<UNIT
+[Unit]
+Description=Stop this notebook instance when idle (secure-ml)
+
+[Service]
+Type=oneshot
+ExecStart=$AUTOSTOP_COMMAND
+StandardOutput=append:$AUTOSTOP_LOG
+StandardError=append:$AUTOSTOP_LOG
+UNIT
+    cat > "$AUTOSTOP_UNIT.timer" <<UNIT
+[Unit]
+Description=Idle check of this notebook instance every five minutes (secure-ml)
+
+[Timer]
+OnBootSec=5min
+OnUnitActiveSec=5min
+
+[Install]
+WantedBy=timers.target
+UNIT
+    systemctl daemon-reload
+    systemctl enable --now secure-ml-autostop.timer
+  else
+    # Without systemd, a background loop; the lifecycle script itself must end within 5 minutes.
+    nohup bash -c "while sleep 300; do $AUTOSTOP_COMMAND; done" >> "$AUTOSTOP_LOG" 2>&1 &
+  fi
 fi
 
 # Dependencies without internet: if the wheelhouse holds requirements.txt, install it from
