@@ -1,4 +1,4 @@
-"""SageMaker instance quotas a profile needs at once (README "Deploying to a sandbox account", Quotas).
+"""SageMaker instance quotas a profile needs at once (README "Deploy to a sandbox", Quotas).
 
 Service Quotas counts SageMaker instances per instance type and per use ("ml.m5.large for
 endpoint usage", "... for processing job usage", "... for training job usage", "... for spot
