@@ -106,7 +106,7 @@ credentials: setup
 
 ## Bootstrap CDK in the account and region of PROFILE (once per account and region; needs credentials).
 bootstrap: credentials
-	npx --no-install cdk bootstrap $(CDK_SELECT) -o $(OUT) $(ARGS)
+	npx --no-install cdk bootstrap $(CDK_SELECT) -o $(OUT) --qualifier "$$($(PY) -m scripts.qualifier $(SCRIPT_SELECT))" $(ARGS)
 
 ## Read-only account checks before a deploy: bootstrap, quotas, collisions (needs credentials).
 preflight: credentials

@@ -105,6 +105,9 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
             config=config,
             env=env,
             termination_protection=config.termination_protection,
+            # The bootstrap the profile names (deploy.bootstrap_qualifier): its roles, asset
+            # bucket and version parameter, which `make bootstrap` creates with that qualifier.
+            synthesizer=cdk.DefaultStackSynthesizer(qualifier=config.deploy.bootstrap_qualifier),
             stack_name=stack_name(config, name),
             description=f"Secure ML reference architecture: {summary}",
             **dependencies,

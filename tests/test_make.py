@@ -3,10 +3,12 @@ credentials (one line, no stack trace, no synth). Nothing here calls AWS or synt
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,29 @@ def test_readme_deploy_section_covers_every_account_target():
         assert f"make {target}" in section, f"README 'Deploy to a sandbox' does not mention `make {target}`"
     for setting in ("YES=1", "CONFIRM=", "PROFILE=", "CONFIG="):
         assert setting in section
+
+
+def test_bootstrap_uses_the_profiles_qualifier():
+    """`make bootstrap` creates the bootstrap the stacks synthesize against (deploy.bootstrap_qualifier)."""
+    result = make("-n", "-s", "bootstrap", "PROFILE=sandbox")
+    assert '--qualifier "$(.venv/bin/python -m scripts.qualifier --profile sandbox)"' in result.stdout
+    printed = subprocess.run(
+        [sys.executable, "-m", "scripts.qualifier", "--profile", "sandbox"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert printed.stdout.strip() == "hnb659fds"
+
+
+def test_every_stack_synthesizes_against_the_profiles_bootstrap(profile):
+    """The deploy role, asset bucket and version parameter all carry the profile's qualifier."""
+    qualifier = profile.config.deploy.bootstrap_qualifier
+    manifest = json.loads((profile.outdir / "manifest.json").read_text())
+    stacks = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
+    assert stacks
+    for artifact in stacks:
+        assert f"cdk-{qualifier}-deploy-role-" in artifact["properties"]["assumeRoleArn"]
+        template = json.loads((profile.outdir / artifact["properties"]["templateFile"]).read_text())
+        assert template["Parameters"]["BootstrapVersion"]["Default"] == f"/cdk-bootstrap/{qualifier}/version"
