@@ -50,6 +50,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.model import ProjectConfig
+from scripts.profile_args import add_profile_arguments, load_selected
 
 # Operation -> the IAM action it needs; also the list the docstring (and README) give.
 PERMISSIONS = {
@@ -591,16 +592,10 @@ def client_factory(session: object) -> ClientFactory:
 
 def main(argv: list[str] | None = None, clients: ClientFactory | None = None, out=print) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", help="profile name (config/<profile>.yaml); default sandbox")
-    parser.add_argument("--config", help="path to a profile YAML file instead of --profile")
+    add_profile_arguments(parser)
     args = parser.parse_args(argv)
-
-    from config import ConfigError, load_config
-
-    try:
-        config = load_config(args.profile, args.config)
-    except ConfigError as exc:
-        print(exc.render(), file=sys.stderr)
+    config = load_selected(args)
+    if config is None:
         return 2
     if clients is None:
         try:

@@ -12,19 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from scripts.profile_args import add_profile_arguments, load_selected
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", help="profile name (config/<profile>.yaml)")
-    parser.add_argument("--config", help="path to a profile YAML file instead of --profile")
-    args = parser.parse_args(argv)
-
-    from config import ConfigError, load_config
-
-    try:
-        config = load_config(args.profile, args.config)
-    except ConfigError as exc:
-        print(exc.render(), file=sys.stderr)
+    add_profile_arguments(parser)
+    config = load_selected(parser.parse_args(argv))
+    if config is None:
         return 2
     print(config.deploy.bootstrap_qualifier)
     return 0

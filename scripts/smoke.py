@@ -72,10 +72,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from config import ConfigError, load_config
 from config.model import ProjectConfig
 from ml_constructs.runtime.inference_api.handler import FEATURES
 from ml_constructs.runtime.lake import schema
+from scripts.profile_args import add_profile_arguments, load_selected
 
 # Mirrors of stacks/naming.py and ml_constructs/lake_catalog.py, which import aws_cdk (seconds of
 # start-up); tests/test_smoke.py checks that they agree.
@@ -653,8 +653,7 @@ def _minutes(text: str) -> float:
 
 def parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m scripts.smoke", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", help="profile under config/ (default sandbox)")
-    parser.add_argument("--config", help="a profile file instead of --profile")
+    add_profile_arguments(parser)
     parser.add_argument("--timeout-minutes", type=_minutes, default=20, help="limit of each wait (default 20)")
     parser.add_argument(
         "--from-vpc", action="store_true", help="running inside the VPC (the access host): call the private API"
@@ -663,16 +662,8 @@ def parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
 
 
 def _default_session(region: str) -> Any:
-    try:
-        from scripts.aws_session import session_or_exit
-    except ImportError:  # pragma: no cover - the shared module is part of the repository
-        import boto3
+    from scripts.aws_session import session_or_exit
 
-        session = boto3.Session(region_name=region)
-        if session.get_credentials() is None:
-            print("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", file=sys.stderr)
-            raise SystemExit(2) from None
-        return session
     return session_or_exit(region)
 
 
@@ -688,10 +679,8 @@ def main(
 ) -> int:
     args = parse_args(argv)
     out = out or sys.stdout
-    try:
-        config = load_config(args.profile, args.config)
-    except ConfigError as error:
-        print(error.render(), file=sys.stderr)
+    config = load_selected(args)
+    if config is None:
         return 2
     if client_factory is None:
         try:

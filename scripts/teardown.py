@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from scripts import workspace_teardown as ws
+from scripts.profile_args import add_profile_arguments, load_selected
 
 # Creation order (stacks/__init__.py build_platform); deletion runs it backwards.
 STACK_ORDER = (
@@ -657,19 +658,14 @@ def main(
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", help="project profile (config/<profile>.yaml)")
-    parser.add_argument("--config", help="a profile file instead of --profile")
+    add_profile_arguments(parser)
     parser.add_argument("--yes", action="store_true", help="run after the plan without asking")
     parser.add_argument("--confirm", help="production: the stack-name prefix or the SecurityBaseline stack name")
     parser.add_argument("--destroy-retained-data", action="store_true", help="refused: retained data stays")
     args = parser.parse_args(argv)
 
-    from config import ConfigError, load_config
-
-    try:
-        config = load_config(args.profile, args.config)
-    except ConfigError as error:
-        out(f"FAIL {error}")
+    config = load_selected(args, report=lambda error: out(f"FAIL {error}"))
+    if config is None:
         return 2
     prefix = f"{config.project_name}-{config.profile}-"  # stacks.naming.resource_prefix, without importing aws_cdk
     production = config.removal_policy == "retain" or config.profile == "production"
