@@ -50,6 +50,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.model import ProjectConfig
+from config.names import stack_name
 from scripts.profile_args import add_profile_arguments, load_selected
 
 # Operation -> the IAM action it needs; also the list the docstring (and README) give.
@@ -418,11 +419,6 @@ def live_stacks(client: ClientFactory, context: dict) -> dict[str, dict]:
         paginator = client("cloudformation").get_paginator("describe_stacks")
         context["stacks"] = {s["StackName"]: s for page in paginator.paginate() for s in page.get("Stacks", [])}
     return context["stacks"]
-
-
-def stack_name(config: ProjectConfig, suffix: str) -> str:
-    """stacks.naming.stack_name, without importing aws_cdk and every stack (seconds); a test keeps them equal."""
-    return f"{config.project_name}-{config.profile}-{suffix}"
 
 
 def recorder_name(config: ProjectConfig) -> str:

@@ -73,6 +73,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.model import ProjectConfig
+from config.names import resource_prefix, stack_name
 from ml_constructs.runtime.inference_api.handler import FEATURES
 from ml_constructs.runtime.lake import schema
 from scripts.profile_args import add_profile_arguments, load_selected
@@ -203,10 +204,10 @@ class Names:
 
     @property
     def prefix(self) -> str:
-        return f"{self.config.project_name}-{self.config.profile}-"
+        return resource_prefix(self.config)
 
     def stack(self, suffix: str) -> str:
-        return f"{self.config.project_name}-{self.config.profile}-{suffix}"
+        return stack_name(self.config, suffix)
 
     def bucket(self, purpose: str) -> str:
         return f"{self.prefix}{purpose}-{self.account}-{self.config.region}"

@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from config.names import resource_prefix
 from scripts import workspace_teardown as ws
 from scripts.profile_args import add_profile_arguments, load_selected
 
@@ -667,7 +668,7 @@ def main(
     config = load_selected(args, report=lambda error: out(f"FAIL {error}"))
     if config is None:
         return 2
-    prefix = f"{config.project_name}-{config.profile}-"  # stacks.naming.resource_prefix, without importing aws_cdk
+    prefix = resource_prefix(config)
     production = config.removal_policy == "retain" or config.profile == "production"
     try:
         check_production(

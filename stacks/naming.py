@@ -10,15 +10,9 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from config.model import ProjectConfig
+from config.names import resource_prefix, stack_name
 
-
-def stack_name(config: ProjectConfig, suffix: str) -> str:
-    return f"{config.project_name}-{config.profile}-{suffix}"
-
-
-def resource_prefix(config: ProjectConfig) -> str:
-    """Prefix of every named resource of the profile (buckets, notebooks, domains)."""
-    return f"{config.project_name}-{config.profile}-"
+__all__ = ["resource_prefix", "stack_name"]  # with the aws_cdk-dependent names below
 
 
 def bucket_name(config: ProjectConfig, purpose: str) -> str:
