@@ -45,11 +45,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gates.iam import AuthorizationData
 from gates.resolve import ACCOUNT, Templates, digest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).resolve().parent / "authz" / "simulate.mjs"
-IAM_DATA = ROOT / "node_modules" / "@cloud-copilot" / "iam-data" / "data"
 
 
 # AWS managed policies the templates attach, as AWS publishes them (IAM console, policy version
@@ -781,11 +781,16 @@ def record_stubbed_calls(*test_paths: str, tmp_path: Path) -> list[ApiCall]:
 
 
 @cache
-def _iam_data(kind: str, service: str) -> dict:
-    path = IAM_DATA / kind / f"{service}.json"
-    if not path.exists():
-        raise AuthzError(f"no IAM {kind} data for service prefix {service!r}")
-    return json.loads(path.read_text())
+def _authorization_data() -> AuthorizationData:
+    """The Service Authorization data the IAM gate reads (and the simulator evaluates with)."""
+    return AuthorizationData()
+
+
+def _iam_actions(service: str) -> dict:
+    actions = _authorization_data().actions(service)
+    if actions is None:
+        raise AuthzError(f"no IAM actions data for service prefix {service!r}")
+    return actions
 
 
 def _arn_for(
@@ -962,12 +967,12 @@ def requests_for_call(
     label = f"{call.test} {call.service}.{call.operation}"
     if (prefix, call.operation) in HAND_MAPPED:
         return HAND_MAPPED[prefix, call.operation](world, principal, call, label, context or {})
-    actions = _iam_data("actions", prefix)
+    actions = _iam_actions(prefix)
     details = actions.get(call.operation.lower())
     if details is None:
         raise AuthzError(f"{prefix}:{call.operation} is no IAM action; map {call.service} {call.operation} by hand")
     action = f"{prefix}:{details['name']}"
-    types = _iam_data("resourceTypes", prefix)
+    types = _authorization_data().resource_types(prefix)
     lower = prefix == "sagemaker"  # SageMaker ARNs carry names in lower case
     derived = (
         _sagemaker_context(call.operation, call.params, call.region, world.account) if prefix == "sagemaker" else {}
