@@ -47,7 +47,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Belt and braces with cdk.json: the CLI opens no telemetry or notices connection.
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: help synth test bench docs lint format setup clean credentials bootstrap preflight diff deploy smoke destroy
+.PHONY: help assemblies synth test bench docs lint format setup clean credentials bootstrap preflight diff deploy smoke destroy
 
 ## List every target with its description (read from this Makefile's `## ` comments).
 help:
@@ -74,6 +74,21 @@ synth: setup
 	npx --no-install cdk synth --quiet $(CDK_SELECT) -o $(OUT)
 	$(PY) -m scripts.gate_report $(OUT)
 
+# The review targets (report, cost, docs) read a synthesized assembly of every profile in config/,
+# each rebuilt only when a source file changed, so they take seconds when nothing did. The synth
+# runs every gate, like `make synth`.
+REVIEW_PROFILES := $(sort $(basename $(notdir $(wildcard config/*.yaml))))
+ASSEMBLIES := build/assembly
+ASSEMBLY_SOURCES := $(shell git ls-files --cached --others --exclude-standard -- app.py cdk.json config gates ml_constructs models pipelines stacks 2>/dev/null)
+ASSEMBLY_MANIFESTS := $(REVIEW_PROFILES:%=$(ASSEMBLIES)/%/manifest.json)
+
+$(ASSEMBLIES)/%/manifest.json: $(ASSEMBLY_SOURCES) | setup
+	rm -rf $(ASSEMBLIES)/$*
+	npx --no-install cdk synth --quiet -c profile=$* -o $(ASSEMBLIES)/$* > /dev/null
+
+## Synthesize every profile in config/ into build/assembly/<profile> (only those whose sources changed).
+assemblies: $(ASSEMBLY_MANIFESTS)
+
 ## Run the test suite (synthesizes each profile once per session).
 test: setup
 	$(PY) -m pytest
@@ -98,7 +113,7 @@ docs: setup
 
 ## Remove synthesized output and test caches.
 clean:
-	rm -rf cdk.out cdk.out.* .pytest_cache
+	rm -rf cdk.out cdk.out.* build .pytest_cache
 
 # Account-facing targets: each needs AWS credentials (README "Deploy to a sandbox").
 credentials: setup
