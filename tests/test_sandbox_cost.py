@@ -1,0 +1,183 @@
+"""The cheap sandbox (issue 15, docs/sandbox.md): what it turns off is really off, what depends on
+it follows, and its hourly-billed resources stay within the idle budget.
+
+The budget test is hand arithmetic over the synthesized templates with us-east-1 list prices;
+scripts/cost.py (the estimator) will replace it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import with_changes
+from helpers import as_list
+
+from config import load_config
+from config.quotas import hosting_instances
+
+HOURS_PER_MONTH = 730
+# us-east-1 list prices (USD)
+ENDPOINT_ZONE_HOUR = 0.01
+HOSTING_HOUR = {"ml.m5.large": 0.115, "ml.t2.medium": 0.056}
+KMS_KEY_MONTH = 1.0
+KINESIS_SHARD_HOUR = 0.015
+ALARM_MONTH = 0.10
+DASHBOARD_MONTH = 3.0
+SANDBOX_IDLE_BUDGET = 140.0
+
+
+def _of_type(assembly, resource_type: str) -> list[dict]:
+    found = []
+    for stack in assembly.platform.all():
+        found += [r.get("Properties", {}) for r in assembly.resources(stack.artifact_id, resource_type).values()]
+    return found
+
+
+def _min_capacity(assembly) -> dict[tuple[str, str], int]:
+    """(endpoint name, variant) -> autoscaling minimum, from the variant-scaling resources."""
+    found = {}
+    for props in _of_type(assembly, "Custom::VariantScaling"):
+        for variant in props["Variants"]:
+            found[(props["EndpointName"], variant["VariantName"])] = int(variant["MinCapacity"])
+    return found
+
+
+def idle_inventory(assembly) -> dict[str, float]:
+    """Monthly USD of everything that bills by the hour (or month) whether used or not."""
+    endpoints = [p for p in _of_type(assembly, "AWS::EC2::VPCEndpoint") if p.get("VpcEndpointType") == "Interface"]
+    endpoint_zone_hours = sum(len(p["SubnetIds"]) for p in endpoints) * HOURS_PER_MONTH
+    minimum = _min_capacity(assembly)
+    configs = {}
+    for stack in assembly.platform.all():
+        configs.update(assembly.resources(stack.artifact_id, "AWS::SageMaker::EndpointConfig"))
+    hosting = 0.0
+    for props in _of_type(assembly, "AWS::SageMaker::Endpoint"):
+        config = configs[props["EndpointConfigName"]["Fn::GetAtt"][0]]["Properties"]
+        for variant in config["ProductionVariants"]:
+            if "InstanceType" not in variant:  # serverless: no instance
+                continue
+            count = minimum.get((props["EndpointName"], variant["VariantName"]), variant["InitialInstanceCount"])
+            hosting += count * HOSTING_HOUR[variant["InstanceType"]] * HOURS_PER_MONTH
+        for variant in config.get("ShadowProductionVariants", []):  # not autoscaled
+            hosting += variant["InitialInstanceCount"] * HOSTING_HOUR[variant["InstanceType"]] * HOURS_PER_MONTH
+    shards = sum(p.get("ShardCount", 0) for p in _of_type(assembly, "AWS::Kinesis::Stream"))
+    return {
+        "interface endpoints": endpoint_zone_hours * ENDPOINT_ZONE_HOUR,
+        "hosting instances": hosting,
+        "kinesis shards": shards * KINESIS_SHARD_HOUR * HOURS_PER_MONTH,
+        "kms keys": len(_of_type(assembly, "AWS::KMS::Key")) * KMS_KEY_MONTH,
+        "alarms": len(_of_type(assembly, "AWS::CloudWatch::Alarm")) * ALARM_MONTH,
+        "dashboards": len(_of_type(assembly, "AWS::CloudWatch::Dashboard")) * DASHBOARD_MONTH,
+    }
+
+
+def test_g2_sandbox_idles_within_its_budget(sandbox):
+    costs = idle_inventory(sandbox)
+    total = sum(costs.values())
+    print({k: round(v, 2) for k, v in costs.items()}, round(total, 2))
+    assert total <= SANDBOX_IDLE_BUDGET, costs
+    assert costs["hosting instances"] == 0  # async at zero instances, serverless, nothing else
+    assert costs["kinesis shards"] == 0  # Firehose Direct PUT, no source stream
+    # 16 endpoints in one zone; 0.01 * 730 = 7.30 each
+    assert costs["interface endpoints"] == pytest.approx(16 * 7.30)
+
+
+def test_g2_demo_shows_what_the_sandbox_saves(sandbox, demo):
+    """The demo keeps the instance-backed endpoints and the endpoints in every zone: the arithmetic
+    that says where the sandbox's saving comes from."""
+    before, after = idle_inventory(demo), idle_inventory(sandbox)
+    # A/B 2 + shadow test 2 + pipeline 1 instances of ml.m5.large; async idles at 0; one shard.
+    assert before["hosting instances"] == pytest.approx(5 * 0.115 * 730)
+    assert before["kinesis shards"] == pytest.approx(0.015 * 730)
+    assert before["interface endpoints"] == pytest.approx(2 * after["interface endpoints"])
+    assert sum(before.values()) > 5 * SANDBOX_IDLE_BUDGET / 2
+
+
+# --- E9: the async endpoint idles at zero instances -------------------------------------------
+
+
+def test_e9_sandbox_async_endpoint_scales_to_zero(sandbox):
+    minimum = _min_capacity(sandbox)
+    assert minimum == {("secure-ml-sandbox-async", "async"): 0}
+    assert [h.endpoint for h in hosting_instances(sandbox.config)] == ["async"]
+
+
+# --- Real-time off: every dependent piece follows ---------------------------------------------
+
+
+def test_realtime_off_deploys_no_instance_backed_real_time_endpoint(sandbox):
+    inference = sandbox.config.inference
+    assert inference.realtime.enabled is False and inference.active_realtime is None
+    assert inference.active_shadow_test is None and inference.pipeline.enabled is False
+    names = sorted(p["EndpointName"] for p in _of_type(sandbox, "AWS::SageMaker::Endpoint"))
+    assert names == ["secure-ml-sandbox-async", "secure-ml-sandbox-serverless"]
+    assert sandbox.platform.inference.realtime is None and sandbox.platform.inference.shadow_test is None
+    assert not sandbox.resources("Inference", "AWS::SageMaker::MonitoringSchedule")
+
+
+def test_realtime_off_api_fronts_the_serverless_endpoint(sandbox):
+    functions = sandbox.resources("Inference", "AWS::Lambda::Function")
+    (api,) = [
+        f["Properties"]
+        for f in functions.values()
+        if "ALLOWED_VARIANTS" in f["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    variables = api["Environment"]["Variables"]
+    assert variables["ENDPOINT_NAME"] == "secure-ml-sandbox-serverless"
+    assert variables["ALLOWED_VARIANTS"] == "serverless"
+
+
+def test_realtime_off_alarms_and_dashboard_cover_only_deployed_endpoints(sandbox):
+    deployed = {p["EndpointName"] for p in _of_type(sandbox, "AWS::SageMaker::Endpoint")}
+    for alarm in sandbox.resources("Inference", "AWS::CloudWatch::Alarm").values():
+        for dimension in as_list(alarm["Properties"].get("Dimensions", [])):
+            if dimension["Name"] == "EndpointName":
+                assert dimension["Value"] in deployed
+    (dashboard,) = sandbox.resources("Inference", "AWS::CloudWatch::Dashboard").values()
+    body = str(dashboard["Properties"]["DashboardBody"])
+    assert "secure-ml-sandbox-realtime" not in body and "shadow-test" not in body
+    assert "secure-ml-sandbox-async" in body
+
+
+def test_realtime_off_no_deployment_on_approval(sandbox):
+    assert sandbox.platform.pipelines.approval is None
+    assert not [
+        f
+        for f in sandbox.resources("Pipelines", "AWS::Lambda::Function")
+        if f.startswith("ApprovalFunction") or "Approval" in f
+    ]
+
+
+def test_realtime_off_refuses_deployment_on_approval(sandbox):
+    with pytest.raises(ValueError, match="deploy_on_approval needs inference.realtime.enabled"):
+        with_changes(sandbox.config, **{"pipelines.deploy_on_approval.enabled": True})
+
+
+def test_realtime_off_api_needs_the_serverless_endpoint(sandbox):
+    with pytest.raises(ValueError, match="inference.api needs an endpoint to front"):
+        with_changes(sandbox.config, **{"inference.serverless.enabled": False})
+    with_changes(sandbox.config, **{"inference.serverless.enabled": False, "inference.api.enabled": False})
+
+
+def test_realtime_off_quotas_count_only_the_async_endpoint(sandbox, demo):
+    from config.quotas import instance_quotas
+
+    assert instance_quotas(sandbox.config)["ml.m5.large for endpoint usage"] == 2  # async max 1, blue/green
+    assert instance_quotas(demo.config)["ml.m5.large for endpoint usage"] > 2
+
+
+# --- The demo profile: today's sandbox, beside it ---------------------------------------------
+
+
+def test_demo_is_the_full_sandbox_under_its_own_name():
+    sandbox, demo = load_config("sandbox"), load_config("demo")
+    assert demo.profile == "demo" and demo.network.cidr != sandbox.network.cidr
+    assert demo.network.interface_endpoint_zones is None
+    inference = demo.inference
+    assert inference.active_realtime and inference.active_shadow_test and inference.pipeline.enabled
+    assert inference.asynchronous.enabled and inference.serverless.enabled and inference.api.enabled
+    assert demo.pipelines.deploy_on_approval.enabled
+    assert demo.ingestion.stream.enabled and not sandbox.ingestion.stream.enabled
+    # Everything else is the sandbox's.
+    ignored = {"profile", "tags", "network", "inference", "pipelines", "ingestion", "governance"}
+    assert demo.model_dump(exclude=ignored) == sandbox.model_dump(exclude=ignored)
+    assert demo.tags == {**sandbox.tags, "environment": "demo"}
