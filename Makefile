@@ -1,5 +1,5 @@
 # Quickstart: `make synth` then `make test`. Needs only python3, node, npm and make.
-# `make help` lists every target; the account-facing ones are in README "Deploy to a sandbox".
+# `make help` lists every target; the account-facing ones are in docs/deploy.md.
 SHELL := /bin/bash
 .DEFAULT_GOAL := synth
 
@@ -47,7 +47,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Belt and braces with cdk.json: the CLI opens no telemetry or notices connection.
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: help assemblies synth test bench docs lint format setup clean credentials bootstrap preflight diff deploy smoke destroy
+.PHONY: help assemblies synth test bench cost docs report lint format setup clean credentials bootstrap preflight diff deploy smoke destroy
 
 ## List every target with its description (read from this Makefile's `## ` comments).
 help:
@@ -107,15 +107,24 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-## Regenerate the README's generated tables (profile fields, interface endpoints).
-docs: setup
-	$(PY) -m scripts.readme --write
+## Monthly cost per stack of every profile: idle and per unit of use, with the budget (scripts/prices.yaml).
+cost: $(ASSEMBLY_MANIFESTS)
+	$(PY) -m scripts.cost
+
+## Regenerate the generated sections of README.md and docs/*.md (profile fields, endpoints, diagrams, costs).
+docs: $(ASSEMBLY_MANIFESTS)
+	$(PY) -m scripts.docs --write --assemblies $(ASSEMBLIES)
+
+## Review docs: docs/patterns.md (pattern catalog) and, from the sandbox and production assemblies, docs/security-controls.md and docs/security-findings.sarif.
+report: $(ASSEMBLY_MANIFESTS)
+	$(PY) -m scripts.catalog --write
+	$(PY) -m scripts.report $(ASSEMBLIES)/sandbox $(ASSEMBLIES)/production
 
 ## Remove synthesized output and test caches.
 clean:
 	rm -rf cdk.out cdk.out.* build .pytest_cache
 
-# Account-facing targets: each needs AWS credentials (README "Deploy to a sandbox").
+# Account-facing targets: each needs AWS credentials (docs/deploy.md).
 credentials: setup
 	$(if $(CREDENTIALS_CHECKED),,@$(CHECK_CREDENTIALS))
 

@@ -5,7 +5,7 @@ or accepts and then cannot honour. Each row names the combination, where AWS say
 of botocore's SageMaker service model, whose text is the API reference, or a developer-guide
 page) and the message the user sees, which names the config field to change. The section
 validators (`config.inference`, `config.pipelines`, `config.model`) look their rows up here
-instead of carrying their own text, and `tests/test_aws_rules.py` proves every row refuses a
+instead of carrying their own text, and `tests/test_aws_rules_table.py` proves every row refuses a
 bad profile through `config.loader`.
 
 Rows whose `enforced_by` is set cannot be broken from a profile (no field can ask for the
@@ -195,7 +195,9 @@ RULES: dict[str, FeatureRule] = {
                 f"{INSTANCE_STORE_DOC}; {INSTANCE_STORE_ENCRYPTION_DOC}"
             ),
             message=_LOCAL_STORAGE_FACT.replace("{jobs}", "training and tuning jobs"),
-            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training.py: ModelTrainer's Compute"),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(
+                builders="pipelines/training_trainer.py: ModelTrainer's Compute"
+            ),
         ),
         FeatureRule(
             key="processing-local-storage-no-volume-key",
@@ -204,7 +206,7 @@ RULES: dict[str, FeatureRule] = {
             source=f"{BOTOCORE}: ProcessingClusterConfig.VolumeKmsKeyId; {INSTANCE_STORE_DOC}; "
             f"{INSTANCE_STORE_ENCRYPTION_DOC}",
             message=_LOCAL_STORAGE_FACT.replace("{jobs}", "processing jobs"),
-            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training.py: ScriptProcessor"),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training_jobs.py: ScriptProcessor"),
         ),
         FeatureRule(
             key="transform-local-storage-no-volume-key",
@@ -213,7 +215,7 @@ RULES: dict[str, FeatureRule] = {
             source=f"{BOTOCORE}: TransformResources.VolumeKmsKeyId; {INSTANCE_STORE_DOC}; "
             f"{INSTANCE_STORE_ENCRYPTION_DOC}",
             message=_LOCAL_STORAGE_FACT.replace("{jobs}", "batch transform jobs"),
-            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training.py: Transformer"),
+            enforced_by=_LOCAL_STORAGE_ENFORCED.format(builders="pipelines/training_jobs.py: Transformer"),
         ),
         FeatureRule(
             key="monitoring-local-storage-no-volume-key",
@@ -225,7 +227,7 @@ RULES: dict[str, FeatureRule] = {
             ),
             message=_LOCAL_STORAGE_FACT.replace("{jobs}", "monitoring jobs"),
             enforced_by=_LOCAL_STORAGE_ENFORCED.format(
-                builders="ml_constructs/inference.py: the monitoring job definition's MonitoringResources"
+                builders="ml_constructs/data_quality_monitor.py: the monitoring job definition's MonitoringResources"
             ),
         ),
         FeatureRule(
@@ -245,7 +247,7 @@ RULES: dict[str, FeatureRule] = {
                 "the endpoint configuration is built without one, its storage being hardware-encrypted"
             ),
             enforced_by=_LOCAL_STORAGE_ENFORCED.format(
-                builders="ml_constructs/inference.py: endpoint configurations' KmsKeyId"
+                builders="ml_constructs/guarded_endpoint.py: endpoint configurations' KmsKeyId"
             ),
         ),
     )

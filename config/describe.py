@@ -1,6 +1,6 @@
-"""The profile reference table (README "Profiles"), from the model's own field descriptions.
+"""The profile reference table (docs/profiles.md, "Every field"), from the model's own field descriptions.
 
-python -m config.describe    # print it; make docs puts it in README.md
+python -m config.describe    # print it; make docs puts it in docs/profiles.md
 """
 
 from __future__ import annotations

@@ -9,25 +9,55 @@ config/aws_rules.py: E2 shadow variants, E3 guardrails, E6 monitoring jobs, E8 s
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from config import aws_rules
-from config.base import CronSchedule, Name, StrictModel
+from config.base import StrictModel
+from config.inference_endpoints import (
+    NO_NETWORK_ISOLATION,
+    AutoscalingConfig,
+    DataCaptureConfig,
+    DeploymentGuardrailsConfig,
+    EndpointRolloutConfig,
+    ImageFamily,
+    ImageVersion,
+    ModelArtifact,
+    ModelConfig,
+    MonitoringConfig,
+    RealtimeConfig,
+    ShadowTestConfig,
+    ShadowVariantConfig,
+    VariantConfig,
+)
+from config.inference_options import AlarmsConfig, ApiConfig, AsyncConfig, PipelineConfig, ServerlessConfig
 
-# Shipped artifacts (scripts/build_models.py writes them to models/artifacts/).
-ModelArtifact = Literal["champion", "challenger"]
-ImageFamily = Literal["xgboost", "sklearn", "pytorch", "tensorflow", "mxnet", "chainer", "coach-tensorflow"]
-ImageVersion = Annotated[str, StringConstraints(pattern=r"^[0-9][0-9a-z.\-]*$")]
-
-# The notes (N7): "PyTorch, RL, SKLearn, Chainer containers do not support network isolation".
-NO_NETWORK_ISOLATION = {
-    "pytorch": "PyTorch",
-    "sklearn": "Scikit-learn",
-    "chainer": "Chainer",
-    "coach-tensorflow": "reinforcement learning (Coach)",
-}
+__all__ = [
+    "GUARDRAILS_DOC",
+    "NO_NETWORK_ISOLATION",
+    "RULE",
+    "SERVERLESS_DOC",
+    "SERVERLESS_EXCLUSION",
+    "SHADOW_DOC",
+    "AlarmsConfig",
+    "ApiConfig",
+    "AsyncConfig",
+    "AutoscalingConfig",
+    "DataCaptureConfig",
+    "DeploymentGuardrailsConfig",
+    "EndpointRolloutConfig",
+    "ImageFamily",
+    "ImageVersion",
+    "InferenceConfig",
+    "ModelArtifact",
+    "ModelConfig",
+    "MonitoringConfig",
+    "PipelineConfig",
+    "RealtimeConfig",
+    "ServerlessConfig",
+    "ShadowTestConfig",
+    "ShadowVariantConfig",
+    "VariantConfig",
+]
 
 # AWS's documented exclusions live in one table (config/aws_rules.py); the names below are
 # kept for the modules and tests that cite them.
@@ -47,246 +77,6 @@ def _inf1(instance_type: str) -> bool:
     return instance_type.startswith("ml.inf1.")
 
 
-class ModelConfig(StrictModel):
-    """A model: a shipped artifact in a SageMaker container image."""
-
-    name: Name = Field(description="Model name, referenced by variants.")
-    artifact: ModelArtifact = Field(
-        description="Shipped model.tar.gz (scripts/build_models.py): champion or challenger."
-    )
-    image_family: ImageFamily = Field(
-        default="xgboost", description="Container image family (the SageMaker SDK's name)."
-    )
-    image_version: ImageVersion = Field(
-        default="3.0-5", description="Container image version; 3.0-5 matches the shipped artifacts (XGBoost 3.0.5)."
-    )
-    network_isolation: bool = Field(
-        default=True, description="Run the container without any network access (N7). Off needs an exception reason."
-    )
-    network_isolation_exception: str | None = Field(
-        default=None,
-        min_length=30,
-        description="Why this model runs without network isolation (and, for serverless, outside the VPC).",
-    )
-
-    @model_validator(mode="after")
-    def _isolation(self) -> ModelConfig:
-        if self.network_isolation and self.image_family in NO_NETWORK_ISOLATION:
-            raise ValueError(
-                f"inference model {self.name!r}: network_isolation is true but "
-                f"{NO_NETWORK_ISOLATION[self.image_family]} containers do not support network isolation "
-                "(they fetch code from S3 at start; the notes, N7). "
-                "Use an image that runs isolated, or set network_isolation: false with a network_isolation_exception"
-            )
-        if not self.network_isolation and not self.network_isolation_exception:
-            raise ValueError(
-                f"inference model {self.name!r}: network_isolation: false needs network_isolation_exception, "
-                "the reason a reviewer will read (N7)"
-            )
-        return self
-
-
-class VariantConfig(StrictModel):
-    """A production variant of the real-time endpoint (E1, E4, E5)."""
-
-    name: Name = Field(description="Variant name (also the autoscaling resource id).")
-    model: Name = Field(description="Model this variant serves.")
-    weight: float = Field(description="Share of traffic, relative to the other variants' weights (E1).")
-    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type, e.g. ml.m5.large.")
-    initial_instance_count: int = Field(default=1, ge=1, le=100, description="Instances when the endpoint is created.")
-    min_capacity: int = Field(default=1, ge=1, le=100, description="Autoscaling minimum (E4).")
-    max_capacity: int = Field(default=2, ge=1, le=100, description="Autoscaling maximum (E4).")
-
-
-class ShadowVariantConfig(StrictModel):
-    """A shadow variant: receives a copy of requests, its answers are only logged (E2)."""
-
-    name: Name = Field(description="Shadow variant name.")
-    model: Name = Field(description="Model under test.")
-    sampling_weight: float = Field(
-        default=1.0, gt=0, le=1, description="Share of requests copied to the shadow variant, 0-1 (1 = every request)."
-    )
-    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type.")
-    initial_instance_count: int = Field(default=1, ge=1, le=10, description="Instances of the shadow variant.")
-
-
-class AutoscalingConfig(StrictModel):
-    """Target tracking on SageMakerVariantInvocationsPerInstance (E4)."""
-
-    target_invocations_per_instance: int = Field(
-        default=100, ge=1, le=100000, description="Invocations per instance per minute the scaling aims for."
-    )
-    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600, description="Wait after scaling in.")
-    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600, description="Wait after scaling out.")
-
-
-class DeploymentGuardrailsConfig(StrictModel):
-    """How endpoint updates shift traffic, and when they roll back (E3)."""
-
-    mode: Literal["canary", "linear", "all-at-once", "rolling"] = Field(
-        default="canary",
-        description="Blue/green canary, linear or all at once, or a rolling update; all roll back on alarms.",
-    )
-    traffic_percent: int = Field(
-        default=10, ge=1, le=50, description="Canary size, or each linear step, in percent of capacity."
-    )
-    wait_seconds: int = Field(default=300, ge=0, le=3600, description="Wait between traffic shifts (canary/linear).")
-    baking_seconds: int = Field(
-        default=600, ge=0, le=3600, description="Watch the alarms this long with all traffic shifted before finishing."
-    )
-
-
-class DataCaptureConfig(StrictModel):
-    """Requests and responses captured to S3 (E6)."""
-
-    enabled: bool = Field(default=True, description="Capture requests and responses to the inference bucket (KMS).")
-    sampling_percent: int = Field(default=20, ge=1, le=100, description="Share of requests captured.")
-
-
-class MonitoringConfig(StrictModel):
-    """Model Monitor data-quality schedule against a baseline (E6)."""
-
-    enabled: bool = Field(
-        default=False,
-        description=(
-            "Opt-in: run a data-quality monitoring schedule on captured data. Off by default because AWS closed "
-            "SageMaker Model Monitor to new customers (effective 2026-07-30) and its resources are missing in some "
-            "regions; turn it on only in an account that already uses Model Monitor. Data capture stays on."
-        ),
-    )
-    schedule: CronSchedule = Field(default="cron(0 * ? * * *)", description="When the monitoring job runs (hourly).")
-    instance_type: str = Field(default="ml.m5.large", description="Instance of the monitoring job.")
-    baseline_constraints: (
-        Literal["shipped"] | Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9.\-]{3,63}/.+")]
-    ) = Field(
-        default="shipped",
-        description="'shipped' (models/baseline/constraints.json) or the s3:// URI of a constraints.json baseline.",
-    )
-
-
-class EndpointRolloutConfig(StrictModel):
-    """What every instance-backed real-time endpoint declares: variants, scaling, guardrails, capture."""
-
-    variants: list[VariantConfig] = Field(min_length=1, max_length=10, description="Production variants (E1).")
-    shadow_variants: list[ShadowVariantConfig] = Field(
-        default_factory=list,
-        description=(
-            "Shadow variants (E2): at most one, and only beside exactly one production variant "
-            "(CreateEndpointConfig's rule)."
-        ),
-    )
-    autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="Autoscaling (E4).")
-    deployment: DeploymentGuardrailsConfig = Field(
-        default_factory=DeploymentGuardrailsConfig, description="Deployment guardrails (E3)."
-    )
-    data_capture: DataCaptureConfig = Field(default_factory=DataCaptureConfig, description="Data capture (E6).")
-
-
-class RealtimeConfig(EndpointRolloutConfig):
-    """The A/B real-time endpoint `<project>-<profile>-realtime` (E1-E7): weighted production variants.
-
-    The approval path (pipelines.deploy_on_approval) and the inference API target it.
-    """
-
-    monitoring: MonitoringConfig = Field(
-        default_factory=MonitoringConfig, description="Model Monitor data-quality schedule, opt-in (E6)."
-    )
-
-
-class ShadowTestConfig(EndpointRolloutConfig):
-    """The shadow-test endpoint `<project>-<profile>-shadow-test` (E2): one production variant answers every
-    request, one shadow variant gets a copy of `sampling_weight` of them and its answers are only captured."""
-
-    enabled: bool = Field(default=True, description="Deploy the shadow-test endpoint.")
-    variants: list[VariantConfig] = Field(
-        min_length=1,
-        max_length=10,
-        description="The production variant: exactly one, it answers every request (E2; weight 1 is usual).",
-    )
-    shadow_variants: list[ShadowVariantConfig] = Field(
-        min_length=1,
-        description=(
-            "The shadow variant under test (E2): exactly one, beside exactly one production variant "
-            "(CreateEndpointConfig's rule)."
-        ),
-    )
-
-
-class ServerlessConfig(StrictModel):
-    """Serverless endpoint for infrequent traffic (E8)."""
-
-    enabled: bool = Field(default=False, description="Deploy a serverless endpoint.")
-    model: Name | None = Field(default=None, description="Model it serves; must be declared without network isolation.")
-    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(default=2048, description="Memory per invocation.")
-    max_concurrency: int = Field(default=5, ge=1, le=200, description="Concurrent invocations at most.")
-
-
-class AsyncConfig(StrictModel):
-    """Asynchronous endpoint: requests queued, results in S3, notifications on SNS (E9)."""
-
-    enabled: bool = Field(default=False, description="Deploy an asynchronous endpoint.")
-    model: Name | None = Field(default=None, description="Model it serves.")
-    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type.")
-    max_capacity: int = Field(default=2, ge=1, le=20, description="Most instances; it scales to zero when idle.")
-    max_concurrent_invocations_per_instance: int = Field(
-        default=4, ge=1, le=1000, description="Requests one instance works on at once."
-    )
-    backlog_per_instance: int = Field(
-        default=5, ge=1, le=1000, description="Queued requests per instance that autoscaling aims for."
-    )
-
-
-class PipelineConfig(StrictModel):
-    """Inference pipeline: preprocess -> model -> postprocess, one endpoint (E10)."""
-
-    enabled: bool = Field(default=False, description="Deploy the three-container pipeline endpoint.")
-    model: Name | None = Field(default=None, description="The model between pre- and post-processing.")
-    instance_type: str = Field(default="ml.m5.large", description="Hosting instance type.")
-    instance_count: int = Field(default=1, ge=1, le=20, description="Instances (2 or more spread across zones).")
-
-
-class ApiConfig(StrictModel):
-    """The REST API in front of the real-time endpoint (E11)."""
-
-    enabled: bool = Field(default=True, description="Deploy the API Gateway -> Lambda -> endpoint path.")
-    access: Literal["private", "regional"] = Field(
-        default="private",
-        description="private: reachable only through the VPC's execute-api endpoint; regional: public, IAM-signed.",
-    )
-    rate_limit: int = Field(default=50, ge=1, le=10000, description="Steady requests per second the stage admits.")
-    burst_limit: int = Field(default=100, ge=1, le=5000, description="Burst of requests the stage admits.")
-    waf: bool = Field(default=False, description="Attach an AWS WAF web ACL with AWS managed rules (regional only).")
-    manage_account_logging_role: bool = Field(
-        default=True,
-        description=(
-            "Set the account's API Gateway CloudWatch role (one per account and region) so execution logs work; "
-            "off where another stack manages it."
-        ),
-    )
-
-    @model_validator(mode="after")
-    def _waf(self) -> ApiConfig:
-        if self.waf and self.access == "private":
-            raise ValueError(
-                "inference.api.waf: a private API is reachable only through the VPC endpoint; attach WAF to a "
-                "regional API (access: regional)"
-            )
-        return self
-
-
-class AlarmsConfig(StrictModel):
-    """CloudWatch alarms per variant, also the guardrails' rollback triggers (E12, E3)."""
-
-    model_latency_ms: int = Field(
-        default=500, ge=1, le=600000, description="Alarm when p99 model latency exceeds this."
-    )
-    errors_5xx: int = Field(default=5, ge=1, le=100000, description="Alarm when 5XX errors per minute exceed this.")
-    errors_4xx: int = Field(default=50, ge=1, le=100000, description="Alarm when 4XX errors per minute exceed this.")
-    evaluation_minutes: int = Field(
-        default=3, ge=1, le=60, description="Consecutive breaching minutes before alarming."
-    )
-
-
 class InferenceConfig(StrictModel):
     """Real-time inference: models, the A/B endpoint and its options (E1-E13)."""
 
@@ -303,11 +93,25 @@ class InferenceConfig(StrictModel):
     serverless: ServerlessConfig = Field(default_factory=ServerlessConfig, description="Serverless endpoint (E8).")
     asynchronous: AsyncConfig = Field(default_factory=AsyncConfig, description="Asynchronous endpoint (E9).")
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig, description="Inference pipeline (E10).")
-    api: ApiConfig = Field(default_factory=ApiConfig, description="REST API in front of the real-time endpoint (E11).")
+    api: ApiConfig = Field(
+        default_factory=ApiConfig,
+        description="REST API in front of the real-time endpoint, or the serverless one when real-time is off (E11).",
+    )
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Alarms and rollback triggers (E12).")
 
     def model(self, name: str) -> ModelConfig:
         return next(m for m in self.models if m.name == name)
+
+    @property
+    def active_realtime(self) -> RealtimeConfig | None:
+        """The A/B endpoint's settings when inference deploys it, else None."""
+        return self.realtime if self.enabled and self.realtime is not None and self.realtime.enabled else None
+
+    @property
+    def active_shadow_test(self) -> ShadowTestConfig | None:
+        """The shadow-test endpoint's settings when inference deploys it, else None."""
+        shadow = self.shadow_test
+        return shadow if self.enabled and shadow is not None and shadow.enabled else None
 
     @model_validator(mode="after")
     def _consistent(self) -> InferenceConfig:
@@ -320,9 +124,13 @@ class InferenceConfig(StrictModel):
             for n in sorted({n for n in names if names.count(n) > 1})
         ]
         if self.realtime is None:
-            problems.append("inference.realtime: required when inference is enabled")
-        else:
+            problems.append("inference.realtime: required when inference is enabled (enabled: false turns it off)")
+        elif self.realtime.enabled:
             problems += self._realtime_problems(self.realtime, set(names))
+        if self.api.enabled and self.active_realtime is None and not self.serverless.enabled:
+            problems.append(
+                "inference.api needs an endpoint to front: inference.realtime.enabled or inference.serverless.enabled"
+            )
         if self.shadow_test is not None and self.shadow_test.enabled:
             problems += self._endpoint_problems("inference.shadow_test", self.shadow_test, set(names))
         problems += self._option_problems(set(names))

@@ -1,9 +1,9 @@
-"""SageMaker instance quotas a profile needs at once (README "Deploy to a sandbox", Quotas).
+"""SageMaker instance quotas a profile needs at once (docs/deploy.md, "Quotas").
 
 Service Quotas counts SageMaker instances per instance type and per use ("ml.m5.large for
 endpoint usage", "... for processing job usage", "... for training job usage", "... for spot
 training job usage", "... for transform job usage", "... for notebook instance usage"). This
-module derives each count from a profile so the README and the profile cannot drift
+module derives each count from a profile so docs/deploy.md and the profile cannot drift
 (tests/test_quotas.py compares them).
 
 Hosting is counted at its peak: every instance-backed variant at its autoscaling maximum, doubled,
@@ -39,8 +39,7 @@ def hosting_instances(config: ProjectConfig) -> list[HostingInstances]:
     if not inference.enabled:
         return []
     found: list[HostingInstances] = []
-    shadow_test = inference.shadow_test if inference.shadow_test and inference.shadow_test.enabled else None
-    for endpoint, rollout in (("realtime", inference.realtime), ("shadow-test", shadow_test)):
+    for endpoint, rollout in (("realtime", inference.active_realtime), ("shadow-test", inference.active_shadow_test)):
         if rollout is None:
             continue
         for v in rollout.variants:
@@ -74,8 +73,8 @@ def instance_quotas(config: ProjectConfig) -> dict[str, int]:
         needed[f"{training.instance_type} for {use}"] += training.instance_count * parallel
         if pipelines.transform.enabled:
             needed[f"{pipelines.transform.instance_type} for transform job usage"] += 1
-    realtime = config.inference.realtime
-    if config.inference.enabled and realtime and realtime.monitoring.enabled and realtime.data_capture.enabled:
+    realtime = config.inference.active_realtime
+    if realtime and realtime.monitoring.enabled and realtime.data_capture.enabled:
         needed[f"{realtime.monitoring.instance_type} for processing job usage"] += 1  # monitoring jobs
     workspace = config.workspace
     if workspace.enabled and workspace.notebooks.enabled and workspace.data_scientists:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 PARTITION = "aws"
 
-# Regions both shipped profiles are checked in (tests/test_aws_rules.py; listed in the README).
+# Regions both shipped profiles are checked in (tests/test_aws_rules_regions.py; listed in docs/profiles.md, "Regions").
 CHECKED_REGIONS = (
     "us-east-1",
     "us-east-2",
@@ -112,8 +112,8 @@ def _pipeline_images(config: ProjectConfig) -> list[Image]:
 
 
 def _monitoring_on(config: ProjectConfig) -> bool:
-    realtime = config.inference.realtime
-    return bool(config.inference.enabled and realtime and realtime.monitoring.enabled and realtime.data_capture.enabled)
+    realtime = config.inference.active_realtime
+    return bool(realtime and realtime.monitoring.enabled and realtime.data_capture.enabled)
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -228,6 +228,14 @@ FEATURES: tuple[Feature, ...] = (
         _types("AWS::Events::Rule", "AWS::Lambda::Permission", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy"),
     ),
     Feature("governance.config_rules", lambda c: c.governance.config_rules, _types("AWS::Config::ConfigRule")),
+    # G2. Budgets is a global service, but CloudFormation offers AWS::Budgets::Budget only in some regions.
+    Feature(
+        "governance.budget.enabled",
+        lambda c: c.governance.budget.enabled,
+        _types("AWS::Budgets::Budget", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy"),
+        advice="set it to false and create the account's budget from a profile in a region that has it (Budgets "
+        "is global: one budget covers every region)",
+    ),
     Feature(
         "governance.config_recorder",
         lambda c: c.governance.config_rules and getattr(c.governance, "config_recorder", None) == "create",

@@ -4,7 +4,7 @@ Pattern N13 asks that notebook and Studio URLs be usable only from the VPC endpo
 configured networks); with no internet path (N1, N14 off) a browser outside the VPC would
 otherwise have no route to the notebook, studio and sagemaker.api endpoints at all. This
 host is that route without opening the VPC: Session Manager carries the traffic over the
-ssm, ssmmessages and ec2messages interface endpoints, started by an IAM-authorized
+ssm and ssmmessages interface endpoints, started by an IAM-authorized
 `ssm:StartSession` from the laptop, so the host needs no inbound rule, no public address
 and no SSH key (N4: no ingress from anywhere).
 """
@@ -33,10 +33,16 @@ from ml_constructs.iam import ManagedPolicyRole, Statements, this_region_arn
 
 # Interface endpoints the host's SSM agent needs when the VPC has no internet path
 # (Systems Manager User Guide, "Use VPC endpoints to improve the security of EC2 instances").
+# No ec2messages: that guide's endpoint list says that beginning with SSM Agent 3.3.40.0 the agent
+# uses the ssmmessages endpoint instead of ec2messages when it is available, and the reference
+# "ec2messages, ssmmessages, and other API operations" says the agent then takes its Command
+# documents through ssmmessages (Amazon Message Gateway Service) too; the host runs the current
+# Amazon Linux 2023 AMI, whose agent is far newer. Field report of the same:
+# https://dev.classmethod.jp/articles/vpcendpoint-ec2messages-not-required (2024-09-06).
+# A host with an older agent needs `network.extra_interface_endpoints: [ec2messages]`.
 ACCESS_HOST_ENDPOINTS = {
     "ssm": "Systems Manager agent registration of the access host",
-    "ssmmessages": "Session Manager channels (port forwarding) of the access host",
-    "ec2messages": "Systems Manager agent messages of the access host",
+    "ssmmessages": "Session Manager channels (port forwarding) and agent messages of the access host",
 }
 # The AWS-owned Session Manager document that forwards a local port to a host the instance can reach.
 PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
@@ -50,7 +56,8 @@ ROOT_VOLUME_GB = 8  # the size of the Amazon Linux 2023 AMI's root snapshot
 HTTPS = ec2.Port.tcp(REMOTE_PORT)
 
 # What Session Manager port forwarding needs of the instance role: the agent registers
-# (ssm:UpdateInstanceInformation) and opens its channels (ssmmessages, ec2messages); a
+# (ssm:UpdateInstanceInformation) and opens its channels (ssmmessages; ec2messages only for an
+# agent older than 3.3.40.0, or one that cannot reach ssmmessages); a
 # subset of the AWS managed policy AmazonSSMManagedInstanceCore, without its Run Command,
 # inventory, patching and Parameter Store actions.
 AGENT_MESSAGE_ACTIONS = (

@@ -1,9 +1,12 @@
-"""The private VPC that SageMaker workloads run in (patterns N1, N2, N3, N4, N12, N14)."""
+"""The private VPC that SageMaker workloads run in (patterns N1, N2, N3, N4, N12, N14).
+
+The interface-endpoint catalogue is in ml_constructs/interface_endpoints.py and the S3 gateway endpoint's
+policy in ml_constructs/s3_gateway_endpoint.py; their public names are importable from here too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -17,222 +20,29 @@ from ml_constructs.acknowledgments import CONTROL_TOWER, HIPAA, NIST, acknowledg
 from ml_constructs.cdk_providers import RESTRICT_DEFAULT_SECURITY_GROUP, settle_provider
 from ml_constructs.cfn import drop_redundant_dependency
 from ml_constructs.iam import ManagedPolicyRole, Statements
+from ml_constructs.interface_endpoints import (
+    INTERFACE_ENDPOINTS,
+    InterfaceEndpointSpec,
+    add_interface_endpoint,
+    endpoint_dns_name,
+)
 from ml_constructs.log_group import EncryptedLogGroup
 from ml_constructs.python_function import NO_RESERVED_CONCURRENCY
+from ml_constructs.s3_gateway_endpoint import S3_DATA_ACTIONS, add_s3_gateway_endpoint
+
+__all__ = [
+    "HTTPS",
+    "INTERFACE_ENDPOINTS",
+    "S3_DATA_ACTIONS",
+    "AwsServicePrefixList",
+    "InterfaceEndpointSpec",
+    "PrivateNetwork",
+    "endpoint_dns_name",
+]
 
 HTTPS = ec2.Port.tcp(443)
 # The id aws-cdk-lib gives the singleton function behind every AwsCustomResource in a stack.
 _AWS_CUSTOM_RESOURCE_HANDLER = "AWS679f53fac002430cb0da5b7982bd2287"
-
-
-@dataclass(frozen=True)
-class InterfaceEndpointSpec:
-    """One interface endpoint the network can create, and why a workload needs it."""
-
-    construct_id: str
-    service: ec2.InterfaceVpcEndpointAwsService
-    purpose: str
-    # Actions the endpoint policy admits for this account's principals. Empty for the two
-    # browser endpoints, whose traffic is authorized by presigned URLs, not IAM principals.
-    policy_actions: tuple[str, ...]
-
-
-_S = ec2.InterfaceVpcEndpointAwsService
-INTERFACE_ENDPOINTS: dict[str, InterfaceEndpointSpec] = {
-    spec_name: spec
-    for spec_name, spec in (
-        (
-            "sagemaker.api",
-            InterfaceEndpointSpec(
-                "SageMakerApi",
-                _S.SAGEMAKER_API,
-                "SageMaker control plane: create jobs, models, presigned URLs",
-                ("sagemaker:*",),
-            ),
-        ),
-        (
-            "sagemaker.runtime",
-            InterfaceEndpointSpec(
-                "SageMakerRuntime",
-                _S.SAGEMAKER_RUNTIME,
-                "InvokeEndpoint from notebooks and applications",
-                (
-                    "sagemaker:InvokeEndpoint",
-                    "sagemaker:InvokeEndpointAsync",
-                    "sagemaker:InvokeEndpointWithResponseStream",
-                ),
-            ),
-        ),
-        (
-            "sagemaker.featurestore-runtime",
-            InterfaceEndpointSpec(
-                "SageMakerFeatureStore",
-                _S.SAGEMAKER_FEATURESTORE_RUNTIME,
-                "Feature Store online reads and writes",
-                ("sagemaker:GetRecord", "sagemaker:PutRecord", "sagemaker:DeleteRecord", "sagemaker:BatchGetRecord"),
-            ),
-        ),
-        (
-            "sagemaker.metrics",
-            InterfaceEndpointSpec(
-                "SageMakerMetrics",
-                _S.SAGEMAKER_METRICS,
-                "Training metrics for SageMaker Experiments",
-                ("sagemaker:BatchPutMetrics",),
-            ),
-        ),
-        (
-            "notebook",
-            InterfaceEndpointSpec(
-                "Notebook", _S.SAGEMAKER_NOTEBOOK, "Browser access to notebook instances from inside the network", ()
-            ),
-        ),
-        (
-            "studio",
-            InterfaceEndpointSpec(
-                "Studio", _S.SAGEMAKER_STUDIO, "Browser access to SageMaker Studio (VpcOnly domains)", ()
-            ),
-        ),
-        (
-            "sts",
-            InterfaceEndpointSpec(
-                "Sts",
-                _S.STS,
-                "Role credentials for SDKs and containers",
-                ("sts:AssumeRole", "sts:GetCallerIdentity", "sts:TagSession", "sts:SetSourceIdentity"),
-            ),
-        ),
-        (
-            "logs",
-            InterfaceEndpointSpec(
-                "CloudWatchLogs", _S.CLOUDWATCH_LOGS, "Container, job and notebook logs", ("logs:*",)
-            ),
-        ),
-        (
-            "monitoring",
-            InterfaceEndpointSpec(
-                "CloudWatchMonitoring",
-                _S.CLOUDWATCH_MONITORING,
-                "Metrics from jobs, endpoints and notebooks",
-                ("cloudwatch:*",),
-            ),
-        ),
-        (
-            "events",
-            InterfaceEndpointSpec(
-                "EventBridge", _S.EVENTBRIDGE, "Events from workloads in the VPC", ("events:PutEvents",)
-            ),
-        ),
-        (
-            "ecr.api",
-            InterfaceEndpointSpec("EcrApi", _S.ECR, "Container image metadata and registry authentication", ("ecr:*",)),
-        ),
-        (
-            "ecr.dkr",
-            InterfaceEndpointSpec(
-                "EcrDocker", _S.ECR_DOCKER, "Container image pulls (layers come through the S3 gateway)", ("ecr:*",)
-            ),
-        ),
-        ("kms", InterfaceEndpointSpec("Kms", _S.KMS, "Encrypt and decrypt with the project's keys", ("kms:*",))),
-        ("glue", InterfaceEndpointSpec("Glue", _S.GLUE, "Glue Data Catalog from notebooks and jobs", ("glue:*",))),
-        ("athena", InterfaceEndpointSpec("Athena", _S.ATHENA, "Athena queries from notebooks", ("athena:*",))),
-        (
-            "kinesis-streams",
-            InterfaceEndpointSpec(
-                "KinesisStreams", _S.KINESIS_STREAMS, "Kinesis Data Streams producers and consumers", ("kinesis:*",)
-            ),
-        ),
-        (
-            "kinesis-firehose",
-            InterfaceEndpointSpec("KinesisFirehose", _S.KINESIS_FIREHOSE, "Firehose producers", ("firehose:*",)),
-        ),
-        (
-            "ssm",
-            InterfaceEndpointSpec(
-                "Ssm", _S.SSM, "Parameter Store reads; Systems Manager agent registration (access host)", ("ssm:*",)
-            ),
-        ),
-        (
-            "ssmmessages",
-            InterfaceEndpointSpec(
-                "SsmMessages",
-                _S.SSM_MESSAGES,
-                "Session Manager channels of the access host (port forwarding)",
-                ("ssmmessages:*",),
-            ),
-        ),
-        (
-            "ec2messages",
-            InterfaceEndpointSpec(
-                "Ec2Messages", _S.EC2_MESSAGES, "Systems Manager agent messages (access host)", ("ec2messages:*",)
-            ),
-        ),
-        (
-            "states",
-            InterfaceEndpointSpec("StepFunctions", _S.STEP_FUNCTIONS, "Step Functions from workloads", ("states:*",)),
-        ),
-        ("sns", InterfaceEndpointSpec("Sns", _S.SNS, "Notifications from workloads", ("sns:*",))),
-        ("sqs", InterfaceEndpointSpec("Sqs", _S.SQS, "Queues used by workloads", ("sqs:*",))),
-        ("lambda", InterfaceEndpointSpec("Lambda", _S.LAMBDA_, "Invoking functions from the VPC", ("lambda:*",))),
-        ("execute-api", InterfaceEndpointSpec("ApiGateway", _S.APIGATEWAY, "Private REST APIs", ("execute-api:*",))),
-        (
-            "secretsmanager",
-            InterfaceEndpointSpec("SecretsManager", _S.SECRETS_MANAGER, "Secrets for workloads", ("secretsmanager:*",)),
-        ),
-        (
-            "codeartifact.api",
-            InterfaceEndpointSpec(
-                "CodeArtifactApi",
-                _S.CODEARTIFACT_API,
-                "Python packages without internet (login)",
-                ("codeartifact:*", "sts:GetServiceBearerToken"),
-            ),
-        ),
-        (
-            "codeartifact.repositories",
-            InterfaceEndpointSpec(
-                "CodeArtifactRepositories",
-                _S.CODEARTIFACT_REPOSITORIES,
-                "Python packages without internet (downloads)",
-                ("codeartifact:*",),
-            ),
-        ),
-    )
-}
-
-# S3 actions a workload in the VPC may use on the project's buckets (data plane only: no
-# bucket policy, ACL or configuration changes from inside the network).
-S3_DATA_ACTIONS = (
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "s3:GetObjectTagging",
-    "s3:PutObject",
-    "s3:PutObjectTagging",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:ListBucket",
-    "s3:ListBucketVersions",
-    "s3:ListBucketMultipartUploads",
-    "s3:ListMultipartUploadParts",
-    "s3:AbortMultipartUpload",
-    "s3:GetBucketLocation",
-)
-
-
-def _aws_owned_read_buckets(region: str) -> list[str]:
-    """AWS-owned buckets that workloads in the VPC read through the S3 gateway endpoint."""
-    return [
-        f"prod-{region}-starport-layer-bucket",  # ECR image layers (docs: ECR interface endpoints)
-        f"amazonlinux-2-repos-{region}",  # yum on Amazon Linux 2 notebook platforms
-        f"al2023-repos-{region}-de612dc2",  # dnf on Amazon Linux 2023 notebook platforms
-    ]
-
-
-def endpoint_dns_name(endpoint: ec2.InterfaceVpcEndpoint) -> str:
-    """The endpoint-specific regional DNS name (vpce-....<service>.vpce.amazonaws.com): public, it
-    resolves to the endpoint's private addresses, for an `--endpoint-url` that names this endpoint."""
-    first_entry = cdk.Fn.select(0, endpoint.vpc_endpoint_dns_entries)  # "<hosted zone id>:<dns name>"
-    return cdk.Fn.select(1, cdk.Fn.split(":", first_entry))
 
 
 class AwsServicePrefixList(Construct):
@@ -329,7 +139,8 @@ class PrivateNetwork(Construct):
       gateway and no NAT unless `egress` is on (N14), which adds public subnets holding only
       NAT gateways and opens HTTPS egress;
     - interface endpoints with private DNS for `interface_endpoints` (N2), each with an
-      endpoint policy that admits only this account's principals to the service's actions;
+      endpoint policy that admits only this account's principals to the service's actions,
+      in every zone or, with `endpoint_zones`, in the first N zones' subnets only;
     - an S3 gateway endpoint whose policy admits only buckets named with the project's
       prefixes in this account, the project's read-only buckets, and the AWS-owned buckets
       ECR and the notebook platforms read (N3);
@@ -349,6 +160,7 @@ class PrivateNetwork(Construct):
         subnet_prefix_length: int,
         interface_endpoints: Iterable[str],
         logs_key: kms.IKey,
+        endpoint_zones: int | None = None,
         log_retention: int,
         s3_read_write_bucket_prefixes: Sequence[str],
         s3_read_only_bucket_names: Sequence[str] = (),
@@ -361,6 +173,8 @@ class PrivateNetwork(Construct):
         unknown = sorted(set(interface_endpoints) - set(INTERFACE_ENDPOINTS))
         if unknown:
             raise ValueError(f"unknown interface endpoints: {', '.join(unknown)}")
+        if endpoint_zones is not None and not 1 <= endpoint_zones <= max_azs:
+            raise ValueError(f"endpoint_zones must be between 1 and max_azs ({max_azs}), not {endpoint_zones}")
         self.egress = egress
         workload_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if egress else ec2.SubnetType.PRIVATE_ISOLATED
         subnets = [ec2.SubnetConfiguration(name="Workloads", subnet_type=workload_type, cidr_mask=subnet_prefix_length)]
@@ -383,6 +197,15 @@ class PrivateNetwork(Construct):
             restrict_default_security_group=True,
         )
         self.workload_subnets = ec2.SubnetSelection(subnet_group_name="Workloads")
+        # Interface endpoints bill per zone-hour: `endpoint_zones` puts their network interfaces in the
+        # first N private subnets only (the subnets themselves stay in every zone, N1). Workloads in the
+        # other zones reach them across zones; an outage of those zones cuts the VPC off the AWS APIs.
+        workload_subnets = self.vpc.select_subnets(subnet_group_name="Workloads").subnets
+        self.endpoint_subnets = (
+            ec2.SubnetSelection(subnets=workload_subnets[:endpoint_zones])
+            if endpoint_zones is not None and endpoint_zones < len(workload_subnets)
+            else self.workload_subnets
+        )
         if egress:
             for subnet in self.vpc.public_subnets:
                 acknowledge_compliance(
@@ -431,8 +254,15 @@ class PrivateNetwork(Construct):
         self.endpoint_security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), HTTPS, "HTTPS from the VPC")
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         for name in sorted(set(interface_endpoints)):
-            self._add_interface_endpoint(name)
-        self.s3_endpoint = self._add_s3_gateway_endpoint(s3_read_write_bucket_prefixes, s3_read_only_bucket_names)
+            self.interface_endpoints[name] = add_interface_endpoint(
+                self.vpc, name, subnets=self.endpoint_subnets, security_group=self.endpoint_security_group
+            )
+        self.s3_endpoint = add_s3_gateway_endpoint(
+            self.vpc,
+            subnets=self.workload_subnets,
+            read_write_prefixes=s3_read_write_bucket_prefixes,
+            read_only_names=s3_read_only_bucket_names,
+        )
 
         s3_prefix_list = AwsServicePrefixList(
             self,
@@ -467,72 +297,6 @@ class PrivateNetwork(Construct):
         )
         if egress:
             workloads.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "Egress mode (N14): HTTPS to the internet via NAT")
-
-    def _add_interface_endpoint(self, name: str) -> None:
-        spec = INTERFACE_ENDPOINTS[name]
-        endpoint = self.vpc.add_interface_endpoint(
-            spec.construct_id,
-            service=spec.service,
-            private_dns_enabled=True,
-            subnets=self.workload_subnets,
-            security_groups=[self.endpoint_security_group],
-            open=False,
-        )
-        if spec.policy_actions:
-            endpoint.add_to_policy(
-                iam.PolicyStatement(
-                    sid="OnlyThisAccountsPrincipals",
-                    principals=[iam.AnyPrincipal()],
-                    actions=list(spec.policy_actions),
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:PrincipalAccount": cdk.Aws.ACCOUNT_ID}},
-                )
-            )
-        self.interface_endpoints[name] = endpoint
-
-    def _add_s3_gateway_endpoint(
-        self, read_write_prefixes: Sequence[str], read_only_names: Sequence[str]
-    ) -> ec2.GatewayVpcEndpoint:
-        endpoint = self.vpc.add_gateway_endpoint(
-            "S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.workload_subnets]
-        )
-        account = cdk.Aws.ACCOUNT_ID
-        s3_arn = f"arn:{cdk.Stack.of(self).partition}:s3:::"
-        this_account = {"aws:PrincipalAccount": account, "aws:ResourceAccount": account}
-        endpoint.add_to_policy(
-            iam.PolicyStatement(
-                sid="ProjectBuckets",
-                principals=[iam.AnyPrincipal()],
-                actions=list(S3_DATA_ACTIONS),
-                resources=[arn for p in read_write_prefixes for arn in (f"{s3_arn}{p}*", f"{s3_arn}{p}*/*")],
-                conditions={"StringEquals": this_account},
-            )
-        )
-        if read_only_names:
-            endpoint.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ProjectReadOnlyBuckets",
-                    principals=[iam.AnyPrincipal()],
-                    actions=["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[arn for n in read_only_names for arn in (f"{s3_arn}{n}", f"{s3_arn}{n}/*")],
-                    conditions={"StringEquals": this_account},
-                )
-            )
-        # No principal condition here, unlike the statements above: ECR layer downloads are S3
-        # requests on a pre-signed URL ECR's own principal signs (ECR User Guide, "Amazon ECR
-        # interface VPC endpoints": the minimum gateway-endpoint statement is s3:GetObject on
-        # prod-<region>-starport-layer-bucket/* for Principal *), and yum/dnf read the Amazon Linux
-        # repository buckets anonymously, so aws:PrincipalAccount is never this account on either.
-        # The statement is bounded by what it names instead: read-only, objects only, these buckets.
-        endpoint.add_to_policy(
-            iam.PolicyStatement(
-                sid="AwsOwnedBucketsForImagesAndPackages",
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:GetObject"],
-                resources=[f"{s3_arn}{n}/*" for n in _aws_owned_read_buckets(cdk.Stack.of(self).region)],
-            )
-        )
-        return endpoint
 
     def require_endpoints(self, names: Iterable[str], consumer: str) -> None:
         """Fail synthesis when `consumer` needs an interface endpoint this network lacks."""

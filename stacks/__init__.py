@@ -50,19 +50,19 @@ class Platform:
         return [s for s in stacks if s]
 
 
+# The stacks that run workloads in the VPC; each says which endpoints the profile makes it need.
+ENDPOINT_CONSUMERS = (NetworkStack, WorkspaceStack, InferenceStack, IngestionStack, PipelinesStack)
+
+
 def endpoint_needs(config: ProjectConfig) -> dict[str, list[str]]:
-    """Each interface endpoint the profile's VPC stacks need, with the stacks that need it."""
-    consumers = [("NetworkStack", NetworkStack.INTERFACE_ENDPOINTS)]
-    if config.workspace.enabled:
-        consumers.append(("WorkspaceStack", WorkspaceStack.INTERFACE_ENDPOINTS))
-        if config.workspace.access_host.enabled:
-            consumers.append(("WorkspaceStack (access host)", WorkspaceStack.ACCESS_HOST_ENDPOINTS))
-    if config.inference.enabled:
-        consumers.append(("InferenceStack", InferenceStack.INTERFACE_ENDPOINTS))
-    if config.ingestion.enabled:
-        consumers.append(("IngestionStack", IngestionStack.INTERFACE_ENDPOINTS))
-    if config.pipelines.enabled:
-        consumers.append(("PipelinesStack", PipelinesStack.INTERFACE_ENDPOINTS))
+    """Each interface endpoint the profile's VPC stacks need, with the stacks that need it.
+
+    Only what the profile enables counts (no studio endpoint with Studio off, no SageMaker or ECR
+    endpoint for an ingestion-only profile, ...): every endpoint bills per zone-hour.
+    """
+    consumers = [(stack.__name__, stack.interface_endpoints_for(config)) for stack in ENDPOINT_CONSUMERS]
+    if config.workspace.enabled and config.workspace.access_host.enabled:
+        consumers.insert(2, ("WorkspaceStack (access host)", WorkspaceStack.ACCESS_HOST_ENDPOINTS))
     needs: dict[str, list[str]] = {}
     for stack, endpoints in consumers:
         for endpoint in endpoints:

@@ -9,7 +9,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from config.inference import EndpointRolloutConfig, InferenceConfig
+from config.inference import AutoscalingConfig, DeploymentGuardrailsConfig, EndpointRolloutConfig, InferenceConfig
 from config.model import ProjectConfig
 from ml_constructs.inference import (
     MODELS_DIR,
@@ -55,6 +55,28 @@ class InferenceStack(cdk.Stack):
         "kms": "the data key for endpoint volumes and outputs",
     }
 
+    @classmethod
+    def interface_endpoints_for(cls, config: ProjectConfig) -> dict[str, str]:
+        """Credentials, logs, metrics and keys always; container images only with instance-backed
+        endpoints in the VPC (serverless runs outside it); the runtime and execute-api only for the API."""
+        settings = config.inference
+        if not settings.enabled:
+            return {}
+        names = ["sts", "logs", "monitoring", "kms"]
+        instance_backed = [
+            settings.active_realtime,
+            settings.active_shadow_test,
+            settings.asynchronous.enabled,
+            settings.pipeline.enabled,
+        ]
+        if any(instance_backed):
+            names += ["ecr.api", "ecr.dkr"]
+        if settings.api.enabled:
+            names.append("sagemaker.runtime")
+            if settings.api.access == "private":
+                names.append("execute-api")
+        return {name: cls.INTERFACE_ENDPOINTS[name] for name in names}
+
     def __init__(
         self,
         scope: Construct,
@@ -68,9 +90,11 @@ class InferenceStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         net = network.network
-        net.require_endpoints(self.INTERFACE_ENDPOINTS, "the inference stack")
+        net.require_endpoints(self.interface_endpoints_for(config), "the inference stack")
         settings: InferenceConfig = config.inference
-        realtime = settings.realtime
+        # Either may be off (inference.realtime.enabled, inference.shadow_test.enabled): a cheap
+        # sandbox keeps only the endpoints that cost nothing idle (docs/sandbox.md).
+        realtime = settings.active_realtime
         prefix = resource_prefix(config)
         region = config.region
         bucket = data.inference
@@ -84,8 +108,8 @@ class InferenceStack(cdk.Stack):
         def image(family: str, version: str | None, instance_type: str | None) -> str:
             return image_uri(family, version, region, instance_type)
 
-        shadow_test = settings.shadow_test if settings.shadow_test and settings.shadow_test.enabled else None
-        rollouts = [realtime] + ([shadow_test] if shadow_test else [])
+        shadow_test = settings.active_shadow_test
+        rollouts = [r for r in (realtime, shadow_test) if r is not None]
         self.models: dict[str, HostedModel] = {}
         for model in settings.models:
             users = [
@@ -120,7 +144,7 @@ class InferenceStack(cdk.Stack):
         )
         allow_alarm_publications(self.alarm_topic)
         thresholds = AlarmThresholds(**settings.alarms.model_dump())
-        guardrails = Guardrails(**realtime.deployment.model_dump())
+        guardrails = Guardrails(**(realtime.deployment if realtime else DeploymentGuardrailsConfig()).model_dump())
         provider = VariantScalingProvider(
             self,
             "VariantScaling",
@@ -132,8 +156,8 @@ class InferenceStack(cdk.Stack):
             reserve_concurrency=config.deploy.lambda_reserved_concurrency,
         )
 
-        def autoscaling_of(endpoint: EndpointRolloutConfig) -> Autoscaling:
-            scaling = endpoint.autoscaling
+        def autoscaling_of(endpoint: EndpointRolloutConfig | None) -> Autoscaling:
+            scaling = endpoint.autoscaling if endpoint else AutoscalingConfig()
             return Autoscaling(
                 provider,
                 invocations_per_instance=scaling.target_invocations_per_instance,
@@ -191,15 +215,14 @@ class InferenceStack(cdk.Stack):
                 autoscaling=autoscaling_of(endpoint),
             )
 
-        capture = realtime.data_capture
-        self.realtime = rollout("Realtime", "realtime", realtime)
-        endpoints = [self.realtime]
+        self.realtime = rollout("Realtime", "realtime", realtime) if realtime else None
+        endpoints = [self.realtime] if self.realtime else []
         self.shadow_test = rollout("ShadowTest", "shadow-test", shadow_test) if shadow_test else None
         if self.shadow_test:
             endpoints.append(self.shadow_test)
 
         self.monitor = None
-        if realtime.monitoring.enabled and capture.enabled:
+        if realtime and realtime.monitoring.enabled and realtime.data_capture.enabled:
             baseline = realtime.monitoring.baseline_constraints
             if baseline == "shipped":
                 constraints = assets.Asset(self, "Baseline", path=str(MODELS_DIR / "baseline" / "constraints.json"))
@@ -318,12 +341,18 @@ class InferenceStack(cdk.Stack):
         self.api = None
         if settings.api.enabled:
             api = settings.api
+            # The A/B endpoint when there is one, else the serverless endpoint (validated in config).
+            target, variants = (
+                (self.realtime.endpoint_name, [v.name for v in realtime.variants])
+                if self.realtime
+                else (f"{prefix}serverless", ["serverless"])
+            )
             self.api = InferenceApi(
                 self,
                 "Api",
                 api_name=f"{prefix}inference",
-                endpoint_name=self.realtime.endpoint_name,
-                variants=[v.name for v in realtime.variants],
+                endpoint_name=target,
+                variants=variants,
                 vpc=net.vpc,
                 subnets=net.workload_subnets,
                 endpoints_security_group=net.endpoint_security_group,

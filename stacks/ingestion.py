@@ -27,6 +27,19 @@ class IngestionStack(cdk.Stack):
         "kms": "the project's keys, from Glue inside the VPC",
     }
 
+    @classmethod
+    def interface_endpoints_for(cls, config: ProjectConfig) -> dict[str, str]:
+        """Glue's set always; producers in the VPC write to the stream when there is one (a delivery
+        stream with a Kinesis source takes no direct puts), else to Firehose; Athena only for the
+        workspace's notebooks and Studio."""
+        if not config.ingestion.enabled:
+            return {}
+        names = ["glue", "sts", "logs", "kms"]
+        names.append("kinesis-streams" if config.ingestion.stream.enabled else "kinesis-firehose")
+        if config.workspace.enabled:
+            names.append("athena")
+        return {name: cls.INTERFACE_ENDPOINTS[name] for name in names}
+
     def __init__(
         self,
         scope: Construct,
@@ -40,7 +53,7 @@ class IngestionStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         net = network.network
-        net.require_endpoints(self.INTERFACE_ENDPOINTS, "the ingestion stack")
+        net.require_endpoints(self.interface_endpoints_for(config), "the ingestion stack")
         ingestion = config.ingestion
         delivery = ingestion.delivery
         prefix = resource_prefix(config)

@@ -27,9 +27,19 @@ SAGEMAKER_CORE_ENDPOINTS = {
 
 
 class NetworkStack(cdk.Stack):
-    """VPC, endpoints, security groups and flow logs; other stacks take `network` as an argument."""
+    """VPC, endpoints, security groups and flow logs; other stacks take `network` as an argument.
 
-    INTERFACE_ENDPOINTS = SAGEMAKER_CORE_ENDPOINTS
+    The network itself calls no AWS API from inside the VPC (its prefix-list lookup runs outside
+    it), so it asks for no interface endpoint: each stack that runs workloads in the VPC declares
+    what the profile makes it need (`interface_endpoints_for`, collected by stacks.endpoint_needs).
+    """
+
+    # Every endpoint the stack may need, with why (docs/network.md's endpoint table reads this).
+    INTERFACE_ENDPOINTS: dict[str, str] = {}
+
+    @classmethod
+    def interface_endpoints_for(cls, config: ProjectConfig) -> dict[str, str]:
+        return {}
 
     def __init__(
         self,
@@ -51,6 +61,7 @@ class NetworkStack(cdk.Stack):
             max_azs=net.availability_zones,
             subnet_prefix_length=net.subnet_prefix_length,
             interface_endpoints=interface_endpoints,
+            endpoint_zones=net.interface_endpoint_zones,
             logs_key=security.logs_key,
             log_retention=config.security.log_retention_days,
             s3_read_write_bucket_prefixes=[resource_prefix(config)],
@@ -60,14 +71,15 @@ class NetworkStack(cdk.Stack):
             removal_policy=removal_policy(config),
             reserve_concurrency=config.deploy.lambda_reserved_concurrency,
         )
-        self.network.require_endpoints(self.INTERFACE_ENDPOINTS, "the private network")
-        cdk.CfnOutput(
-            self,
-            "SageMakerApiEndpointDns",
-            value=endpoint_dns_name(self.network.interface_endpoints["sagemaker.api"]),
-            description="The SageMaker API endpoint's own DNS name: --endpoint-url for calls through it "
-            "(e.g. presigned URLs through the access host, README 'A way in')",
-        )
+        self.network.require_endpoints(self.interface_endpoints_for(config), "the private network")
+        if "sagemaker.api" in self.network.interface_endpoints:
+            cdk.CfnOutput(
+                self,
+                "SageMakerApiEndpointDns",
+                value=endpoint_dns_name(self.network.interface_endpoints["sagemaker.api"]),
+                description="The SageMaker API endpoint's own DNS name: --endpoint-url for calls through it "
+                "(e.g. presigned URLs through the access host, docs/workspace.md 'A way in')",
+            )
 
     @property
     def availability_zones(self) -> list[str]:

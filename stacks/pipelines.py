@@ -46,6 +46,10 @@ class PipelinesStack(cdk.Stack):
         "kms": "the data key on job volumes and outputs",
     }
 
+    @classmethod
+    def interface_endpoints_for(cls, config: ProjectConfig) -> dict[str, str]:
+        return dict(cls.INTERFACE_ENDPOINTS) if config.pipelines.enabled else {}
+
     def __init__(
         self,
         scope: Construct,
@@ -60,7 +64,7 @@ class PipelinesStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         net = network.network
-        net.require_endpoints(self.INTERFACE_ENDPOINTS, "the pipelines stack")
+        net.require_endpoints(self.interface_endpoints_for(config), "the pipelines stack")
         settings: PipelinesConfig = config.pipelines
         spec = pipeline_spec(config)
         self.pipeline_name = spec.name
@@ -110,7 +114,7 @@ class PipelinesStack(cdk.Stack):
 
         self.approval = None
         deployment = settings.deploy_on_approval
-        if deployment.enabled and inference is not None:
+        if deployment.enabled and inference is not None and inference.realtime is not None:
             self.approval = ApprovalDeployment(
                 self,
                 "Approval",
@@ -146,7 +150,8 @@ def pipeline_spec(config: ProjectConfig) -> training.TrainingPipelineSpec:
     region = config.region
     train = settings.training
     tuning = settings.tuning
-    hosting = [v.instance_type for v in config.inference.realtime.variants] if config.inference.enabled else []
+    realtime = config.inference.active_realtime
+    hosting = [v.instance_type for v in realtime.variants] if realtime else []
     return training.TrainingPipelineSpec(
         name=training_pipeline_name(config),
         region=region,

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from config.model import ProjectConfig
 from ml_constructs.audit_trail import AuditTrail
+from ml_constructs.cost_budget import CostBudget
 from ml_constructs.keys import ServiceKey
 from ml_constructs.secure_bucket import AccessLogBucket
 
@@ -51,6 +52,21 @@ class SecurityBaselineStack(cdk.Stack):
             expiration=cdk.Duration.days(security.access_log_expiration_days),
             removal_policy=removal,
         ).bucket
+
+        # G2: the account's monthly cost budget. Here because this stack exists in every profile, lives as
+        # long as the account's use of the project, and owns the notifications key the topic is encrypted
+        # with (the key policy needs the Budgets statement); the governance stack exists only with Config rules.
+        self.budget: CostBudget | None = None
+        budget = config.governance.budget
+        if budget.enabled:
+            self.budget = CostBudget(
+                self,
+                "CostBudget",
+                budget_name=f"{config.project_name}-{config.profile}-monthly",
+                monthly_limit_usd=budget.monthly_limit_usd,
+                notifications_key=self.notifications_key,
+                topic_name=f"{config.project_name}-{config.profile}-budget",
+            )
 
         self.trail: AuditTrail | None = None
         if security.trail.enabled:

@@ -29,6 +29,8 @@ class WorkspaceStack(cdk.Stack):
     """Per-user execution roles, guardrails, owner-tag protection, data-scientist roles, notebook
     instances, Studio domain."""
 
+    # Every endpoint the stack may need (docs/network.md's endpoint table reads this); a profile gets
+    # `interface_endpoints_for(config)`: the browser endpoints only for what it deploys.
     INTERFACE_ENDPOINTS = {
         **SAGEMAKER_CORE_ENDPOINTS,
         "notebook": "browser access to notebook instances from inside the network",
@@ -36,6 +38,20 @@ class WorkspaceStack(cdk.Stack):
     }
     # Added to the network's endpoints when workspace.access_host is on (stacks.endpoint_needs).
     ACCESS_HOST_ENDPOINTS = ACCESS_HOST_ENDPOINTS
+
+    @classmethod
+    def interface_endpoints_for(cls, config: ProjectConfig) -> dict[str, str]:
+        """The SageMaker core set, the notebook endpoint only with notebooks, the Studio endpoint only
+        with Studio (the access host's endpoints come with it: ACCESS_HOST_ENDPOINTS)."""
+        workspace = config.workspace
+        if not workspace.enabled:
+            return {}
+        needs = dict(SAGEMAKER_CORE_ENDPOINTS)
+        if workspace.notebooks.enabled and workspace.data_scientists:
+            needs["notebook"] = cls.INTERFACE_ENDPOINTS["notebook"]
+        if workspace.studio.enabled:
+            needs["studio"] = cls.INTERFACE_ENDPOINTS["studio"]
+        return needs
 
     def __init__(
         self,
@@ -51,7 +67,7 @@ class WorkspaceStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         workspace = config.workspace
         net = network.network
-        net.require_endpoints(self.INTERFACE_ENDPOINTS, "the workspace stack")
+        net.require_endpoints(self.interface_endpoints_for(config), "the workspace stack")
         prefix = resource_prefix(config)
         removal = removal_policy(config)
         owners = [person.name for person in workspace.data_scientists]
@@ -118,8 +134,8 @@ class WorkspaceStack(cdk.Stack):
             url_access=UrlAccess(
                 vpc_id=net.vpc.vpc_id,
                 api_endpoint_id=endpoints["sagemaker.api"].vpc_endpoint_id,
-                notebook_endpoint_id=endpoints["notebook"].vpc_endpoint_id,
-                studio_endpoint_id=endpoints["studio"].vpc_endpoint_id,
+                notebook_endpoint_id=endpoints["notebook"].vpc_endpoint_id if "notebook" in endpoints else None,
+                studio_endpoint_id=endpoints["studio"].vpc_endpoint_id if "studio" in endpoints else None,
                 through_vpc_endpoints=access.through_vpc_endpoints,
                 vpc_source_cidrs=tuple(access.vpc_source_cidrs),
                 internet_cidrs=tuple(access.internet_cidrs),

@@ -70,7 +70,7 @@ def synthesize(config: ProjectConfig, outdir: Path) -> Assembly:
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[ProjectConfig, str], Assembly]:
-    """Synthesize a variant config (for switches the two profiles do not cover)."""
+    """Synthesize a variant config (for switches the profiles do not cover)."""
 
     def _synth(config: ProjectConfig, name: str) -> Assembly:
         return synthesize(config, tmp_path_factory.mktemp(name))
@@ -88,9 +88,40 @@ def production(synth) -> Assembly:
     return synth(load_config("production"), "production")
 
 
+@pytest.fixture(scope="session")
+def demo(synth) -> Assembly:
+    """Every feature on, endpoints in every zone: what the cheap sandbox leaves out (docs/sandbox.md)."""
+    return synth(load_config("demo"), "demo")
+
+
 @pytest.fixture(scope="session", params=["sandbox", "production"])
 def profile(request: pytest.FixtureRequest) -> Assembly:
     """Each profile in turn, for controls that must hold in both."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="session")
+def sandbox_all_on(synth, sandbox) -> Assembly:
+    """The sandbox with what it leaves to the demo turned back on (the A/B, shadow-test and pipeline
+    endpoints, deployment on approval, the Kinesis stream), under the sandbox's names: for the tests
+    whose handler fixtures name sandbox resources (tests/test_authz_handlers.py, tests/test_variant_scaling.py)."""
+    config = with_changes(
+        sandbox.config,
+        **{
+            "inference.realtime.enabled": True,
+            "inference.shadow_test.enabled": True,
+            "inference.pipeline.enabled": True,
+            "pipelines.deploy_on_approval.enabled": True,
+            "ingestion.stream.enabled": True,
+        },
+    )
+    return synth(config, "sandbox-all-on")
+
+
+@pytest.fixture(scope="session", params=["demo", "production"])
+def hosted(request: pytest.FixtureRequest) -> Assembly:
+    """Each profile that deploys the instance-backed real-time endpoints (the A/B and shadow-test
+    endpoints, the inference pipeline); the sandbox leaves them to the demo (docs/sandbox.md)."""
     return request.getfixturevalue(request.param)
 
 
@@ -107,8 +138,9 @@ def with_changes(config: ProjectConfig, **changes: object) -> ProjectConfig:
 
 
 @pytest.fixture(scope="session")
-def variant(synth, sandbox) -> Assembly:
-    """The sandbox with every switch the two profiles leave at one setting flipped.
+def variant(synth, demo) -> Assembly:
+    """The demo profile (the sandbox with every feature on) with every switch the profiles leave at
+    one setting flipped.
 
     CloudTrail off (organization trail), egress mode with NAT (N14), presigned URLs through the
     endpoints from a VPC range and over the internet from an office range (access mode both, N13),
@@ -122,7 +154,7 @@ def variant(synth, sandbox) -> Assembly:
     transform, no deployment on approval.
     """
     config = with_changes(
-        sandbox.config,
+        demo.config,
         **{
             "security.trail.enabled": False,
             "network.egress": True,
@@ -130,7 +162,7 @@ def variant(synth, sandbox) -> Assembly:
             "network.extra_interface_endpoints": ["ssm"],
             "workspace.access": {
                 "mode": "both",
-                "vpc_source_cidrs": ["10.20.0.0/20"],
+                "vpc_source_cidrs": ["10.40.0.0/20"],
                 "internet_cidrs": ["203.0.113.0/24"],
             },
             "workspace.data_scientists": [{"name": "alice"}, {"name": "bob"}],
@@ -145,7 +177,7 @@ def variant(synth, sandbox) -> Assembly:
             "inference.realtime.deployment.mode": "linear",
             "inference.realtime.monitoring.enabled": True,
             "inference.shadow_test.variants": [
-                {**sandbox.config.inference.shadow_test.variants[0].model_dump(), "weight": 2}
+                {**demo.config.inference.shadow_test.variants[0].model_dump(), "weight": 2}
             ],
             "inference.shadow_test.shadow_variants": [
                 {"name": "shadow", "model": "challenger", "sampling_weight": 0.5, "instance_type": "ml.m5.large"}

@@ -24,7 +24,7 @@ from stacks import interface_endpoints
 from stacks.workspace import WorkspaceStack
 
 STACK = "Workspace"
-README = Path(__file__).resolve().parent.parent / "README.md"
+WORKSPACE_PAGE = Path(__file__).resolve().parent.parent / "docs" / "workspace.md"
 
 
 def imported(value, fragment: str) -> bool:
@@ -149,7 +149,9 @@ def test_n2_session_manager_endpoints_present_when_on(profile):
         if isinstance(name, str):
             created.add(name.split(".", 3)[-1])
     assert set(ACCESS_HOST_ENDPOINTS) <= created
-    assert set(WorkspaceStack.ACCESS_HOST_ENDPOINTS) == {"ssm", "ssmmessages", "ec2messages"}
+    # No ec2messages: SSM Agent 3.3.40.0 and later use ssmmessages instead (ml_constructs/access_host.py).
+    assert set(WorkspaceStack.ACCESS_HOST_ENDPOINTS) == {"ssm", "ssmmessages"}
+    assert "ec2messages" not in created
 
 
 def test_n2_session_manager_endpoints_absent_when_off(sandbox, synth):
@@ -237,12 +239,13 @@ def test_outputs_the_walk_through_needs(profile):
 
 
 def walk_through() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("### A way in: the access host")
-    return text[start : text.index("\n## ", start)]
+    text = WORKSPACE_PAGE.read_text(encoding="utf-8")
+    start = text.index("## A way in: the access host")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
 
 
-def test_readme_walk_through_matches_the_templates(sandbox):
+def test_access_host_walk_through_matches_the_templates(sandbox):
     section = walk_through()
     stacks = {"workspace": STACK, "network": "Network"}
     used = re.findall(r"\$\(out (\w+) (\w+)\)", section)
@@ -272,5 +275,5 @@ def test_readme_walk_through_matches_the_templates(sandbox):
 
 
 @pytest.mark.parametrize("field", ["enabled", "instance_type", "idle_stop_minutes"])
-def test_readme_documents_the_settings(field):
-    assert f"`workspace.access_host.{field}`" in README.read_text(encoding="utf-8")
+def test_workspace_page_documents_the_settings(field):
+    assert f"`workspace.access_host.{field}`" in WORKSPACE_PAGE.read_text(encoding="utf-8")

@@ -93,7 +93,7 @@ def test_cli_refuses_bad_config(bad_config: Path, tmp_path: Path):
 def test_cli_refuses_unknown_profile(tmp_path: Path):
     result = cdk_synth(tmp_path, "-c", "profile=staging")
     assert result.returncode != 0
-    assert "profile: no profile named 'staging'; available: production, sandbox" in result.stderr
+    assert "profile: no profile named 'staging'; available: demo, production, sandbox" in result.stderr
     assert "Traceback" not in result.stderr
 
 

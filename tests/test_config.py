@@ -44,8 +44,8 @@ def with_changes(**changes: object) -> dict:
     return data
 
 
-def test_both_profiles_are_shipped_and_load():
-    assert available_profiles() == ["production", "sandbox"]
+def test_the_shipped_profiles_load():
+    assert available_profiles() == ["demo", "production", "sandbox"]
     for name in available_profiles():
         assert load_config(name).profile == name
 
@@ -328,7 +328,7 @@ def test_profile_and_config_are_exclusive(tmp_path: Path):
 def test_unknown_profile_lists_the_available_ones():
     with pytest.raises(ConfigError) as caught:
         load_config("staging")
-    assert caught.value.problems == ["profile: no profile named 'staging'; available: production, sandbox"]
+    assert caught.value.problems == ["profile: no profile named 'staging'; available: demo, production, sandbox"]
 
 
 def test_missing_config_file(tmp_path: Path):
@@ -342,13 +342,13 @@ def test_profile_name_must_match_the_file(tmp_path: Path):
         load_config("staging", config_dir=tmp_path)
 
 
-def test_readme_generated_tables_are_current():
+def test_generated_doc_tables_are_current():
     """The profile table (from config/model.py) and the endpoint table (from the catalogue)."""
-    from scripts import readme
+    from scripts import docs
 
-    text = readme.README.read_text()
-    for name, produce in readme.SECTIONS.items():
-        assert readme.current(text, name) == produce(), f"README {name} is stale: run make docs"
+    text = "".join(page.read_text() for page in docs.pages())
+    for name, produce in docs.SECTIONS.items():
+        assert docs.current(text, name) == produce(), f"{name} is stale: run make docs"
 
 
 @pytest.mark.parametrize(

@@ -61,8 +61,9 @@ def flat(value) -> str:
     raise AssertionError(value)
 
 
-def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_only(sandbox, production):
-    for assembly, teardown in ((sandbox, True), (production, False)):
+def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_only(demo, production):
+    # The demo: the sandbox with the approval path, whose inference-role exception the sandbox leaves out.
+    for assembly, teardown in ((demo, True), (production, False)):
         prefix = f"{assembly.config.project_name}-{assembly.config.profile}-"
         for bucket_id in buckets(assembly):
             exempt = [
@@ -87,12 +88,12 @@ def test_n10_exceptions_are_the_deploy_role_teardown_and_service_linked_roles_on
             assert set(exempt) == expected, assembly.config.profile
 
 
-def test_n10_the_inference_role_reads_only_registered_models_from_outside_the_endpoint(profile):
+def test_n10_the_inference_role_reads_only_registered_models_from_outside_the_endpoint(hosted):
     """The artifacts bucket's exception for SageMaker's read of a model's data (ModelDataUrl) is
     s3:GetObject on the training pipeline's models prefix, for the inference role only."""
-    prefix = f"{profile.config.project_name}-{profile.config.profile}-"
-    (artifacts,) = [b for b in buckets(profile) if b.startswith("Artifacts")]
-    policy = bucket_policy_for(profile.template_json(STACK)["Resources"], artifacts)
+    prefix = f"{hosted.config.project_name}-{hosted.config.profile}-"
+    (artifacts,) = [b for b in buckets(hosted) if b.startswith("Artifacts")]
+    policy = bucket_policy_for(hosted.template_json(STACK)["Resources"], artifacts)
     readers = {s["Sid"]: s for s in statements(policy) if s.get("Sid", "").startswith("DenyReaderOutsideTheEndpoint")}
     assert sorted(readers) == [
         "DenyReaderOutsideTheEndpointBeyondItsPrefixes",
@@ -102,7 +103,7 @@ def test_n10_the_inference_role_reads_only_registered_models_from_outside_the_en
     for statement in readers.values():
         assert statement["Effect"] == "Deny"
         assert flat(statement["Condition"]["ArnLike"]["aws:PrincipalArn"]) == role
-        assert statement["Condition"]["BoolIfExists"] == perimeter(profile, artifacts)["Condition"]["BoolIfExists"]
+        assert statement["Condition"]["BoolIfExists"] == perimeter(hosted, artifacts)["Condition"]["BoolIfExists"]
     assert readers["DenyReaderOutsideTheEndpointButReads"]["NotAction"] == "s3:GetObject"
     beyond = readers["DenyReaderOutsideTheEndpointBeyondItsPrefixes"]
     assert beyond["Action"] == "s3:GetObject"

@@ -25,7 +25,7 @@ INSTANCE = {
     "is_returning": 1,
 }
 CSV = b"240.0,7.0,2.0,19.9,3.5,1.0\n"
-# The function's environment as the sandbox's Inference stack sets it (tests/test_authz.py checks).
+# The function's environment as the sandbox's Inference stack sets it (tests/test_authz_handlers.py checks).
 ENDPOINT = "secure-ml-sandbox-realtime"
 ALLOWED_VARIANTS = "champion,challenger"
 

@@ -237,7 +237,7 @@ def test_every_problem_is_reported_together():
 def test_profiles_deploy_every_inference_option():
     from config import load_config
 
-    for name in ("sandbox", "production"):
+    for name in ("demo", "production"):
         inference = load_config(name).inference
         # E1: two production variants, so AWS takes no shadow beside them; E2: the shadow test is its own endpoint.
         assert inference.enabled and len(inference.realtime.variants) == 2 and not inference.realtime.shadow_variants
@@ -247,6 +247,10 @@ def test_profiles_deploy_every_inference_option():
         assert inference.serverless.enabled and inference.asynchronous.enabled and inference.pipeline.enabled
         assert inference.api.enabled
     assert load_config("production").inference.high_availability
+    # The sandbox keeps what costs nothing idle (docs/sandbox.md): serverless, async (scales to zero), the API.
+    sandbox = load_config("sandbox").inference
+    assert sandbox.serverless.enabled and sandbox.asynchronous.enabled and sandbox.api.enabled
+    assert sandbox.active_realtime is None and sandbox.active_shadow_test is None and not sandbox.pipeline.enabled
 
 
 # --- E2: the shadow-test endpoint (inference.shadow_test) -------------------------------------------

@@ -32,17 +32,23 @@ def destination(assembly) -> dict:
 # --- I1: Kinesis source ----------------------------------------------------------------------
 
 
-def test_i1_stream_encrypted_with_the_data_key(profile):
-    stream = one(profile, INGESTION, "AWS::Kinesis::Stream")
+@pytest.fixture(params=["demo", "production"])
+def streamed(request):
+    """The profiles with a Kinesis source stream (the sandbox puts to Firehose directly: docs/sandbox.md)."""
+    return request.getfixturevalue(request.param)
+
+
+def test_i1_stream_encrypted_with_the_data_key(streamed):
+    stream = one(streamed, INGESTION, "AWS::Kinesis::Stream")
     assert stream["StreamEncryption"]["EncryptionType"] == "KMS"
     assert imported(stream["StreamEncryption"]["KeyId"], "DataKey")
-    assert stream["RetentionPeriodHours"] == profile.config.ingestion.stream.retention_hours
+    assert stream["RetentionPeriodHours"] == streamed.config.ingestion.stream.retention_hours
 
 
-def test_i1_sandbox_provisions_the_shards_its_throughput_needs(sandbox):
-    stream = one(sandbox, INGESTION, "AWS::Kinesis::Stream")
+def test_i1_demo_provisions_the_shards_its_throughput_needs(demo):
+    stream = one(demo, INGESTION, "AWS::Kinesis::Stream")
     assert stream["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
-    assert stream["ShardCount"] == sandbox.config.ingestion.stream.required_shards() == 1
+    assert stream["ShardCount"] == demo.config.ingestion.stream.required_shards() == 1
 
 
 def test_i1_production_stream_is_on_demand(production):
@@ -51,14 +57,17 @@ def test_i1_production_stream_is_on_demand(production):
     assert "ShardCount" not in stream
 
 
-def test_i1_firehose_reads_the_stream(profile):
-    props = delivery(profile)
+def test_i1_firehose_reads_the_stream(streamed):
+    props = delivery(streamed)
     assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
-    streams = profile.resources(INGESTION, "AWS::Kinesis::Stream")
+    streams = streamed.resources(INGESTION, "AWS::Kinesis::Stream")
     assert target(props["KinesisStreamSourceConfiguration"]["KinesisStreamARN"]) in streams
 
 
-def test_i1_without_a_stream_firehose_takes_direct_put_with_kms(variant):
+@pytest.mark.parametrize("name", ["sandbox", "variant"])
+def test_i1_without_a_stream_firehose_takes_direct_put_with_kms(request, name):
+    variant = request.getfixturevalue(name)
+    assert not variant.config.ingestion.stream.enabled
     assert not variant.resources(INGESTION, "AWS::Kinesis::Stream")
     props = delivery(variant)
     assert props["DeliveryStreamType"] == "DirectPut"
@@ -376,5 +385,9 @@ def test_firehose_role_has_exact_permissions_and_the_excepted_name(profile):
 
 @pytest.mark.parametrize("endpoint", ["glue", "athena", "kinesis-streams", "kinesis-firehose"])
 def test_lake_endpoints_join_the_network(profile, endpoint):
+    """Producers in the VPC write to the stream when there is one (a delivery stream with a Kinesis source
+    takes no direct puts), else to Firehose: only that endpoint is created."""
     services = [e["Properties"]["ServiceName"] for e in profile.resources("Network", "AWS::EC2::VPCEndpoint").values()]
-    assert f"com.amazonaws.{profile.config.region}.{endpoint}" in services
+    stream = profile.config.ingestion.stream.enabled
+    expected = {"kinesis-streams": stream, "kinesis-firehose": not stream}.get(endpoint, True)
+    assert (f"com.amazonaws.{profile.config.region}.{endpoint}" in services) is expected

@@ -39,6 +39,7 @@ def gpu(synth, sandbox):
         **{
             "pipelines.training.instance_type": GPU_TRAINING,
             "pipelines.transform.instance_type": GPU_TRANSFORM,
+            "inference.realtime.enabled": True,  # off in the sandbox (docs/sandbox.md)
             "inference.realtime.variants": variants,
             "inference.realtime.monitoring.enabled": True,
             "inference.realtime.monitoring.instance_type": MONITORING,

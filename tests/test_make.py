@@ -17,7 +17,7 @@ from scripts import aws_session
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKEFILE = ROOT / "Makefile"
-README = ROOT / "README.md"
+DEPLOY_PAGE = ROOT / "docs" / "deploy.md"
 
 CREDENTIAL_TARGETS = ["bootstrap", "preflight", "diff", "deploy", "smoke", "destroy"]
 ISSUE_TARGETS = {*CREDENTIAL_TARGETS, "help", "synth", "test", "bench", "lint", "format", "docs", "setup", "clean"}
@@ -182,16 +182,13 @@ def test_deploy_runs_preflight_first_and_destroy_passes_its_confirmations():
 
 
 def deploy_section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("## Deploy to a sandbox")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else None]
+    return DEPLOY_PAGE.read_text(encoding="utf-8")
 
 
-def test_readme_deploy_section_covers_every_account_target():
+def test_deploy_page_covers_every_account_target():
     section = deploy_section()
     for target in CREDENTIAL_TARGETS:
-        assert f"make {target}" in section, f"README 'Deploy to a sandbox' does not mention `make {target}`"
+        assert f"make {target}" in section, f"docs/deploy.md does not mention `make {target}`"
     for setting in ("YES=1", "CONFIRM=", "PROFILE=", "CONFIG="):
         assert setting in section
 

@@ -112,12 +112,14 @@ def test_invalid_pipeline_setups_are_refused(data, expected):
 
 
 def test_m6_approved_models_need_a_declared_variant():
-    sandbox = load_config("sandbox")
+    sandbox = load_config("demo")  # the sandbox deploys no real-time endpoint, so nothing on approval
     with pytest.raises(ValidationError, match="pipelines.deploy_on_approval.variant 'canary' is not a variant"):
         with_changes(sandbox, **{"pipelines.deploy_on_approval.variant": "canary"})
     with pytest.raises(ValidationError, match="pipelines.deploy_on_approval needs inference.enabled"):
         with_changes(sandbox, **{"inference.enabled": False})
     with_changes(sandbox, **{"inference.enabled": False, "pipelines.deploy_on_approval.enabled": False})
+    with pytest.raises(ValidationError, match="pipelines.deploy_on_approval needs inference.realtime.enabled"):
+        with_changes(sandbox, **{"inference.realtime.enabled": False})
 
 
 def test_m2_exceptions_name_the_step_and_the_action_that_runs_it():

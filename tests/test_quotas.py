@@ -1,4 +1,4 @@
-"""The README's quota table is what the sandbox profile needs (E1-E5 hosting, M1/M3/M7 jobs).
+"""The quota table of docs/deploy.md is what the sandbox profile needs (E1-E5 hosting, M1/M3/M7 jobs).
 
 Counts come from config/quotas.py, which reads the profile: every endpoint's variants at their
 autoscaling maxima, doubled for a blue/green update's green fleet (E3), and the pipeline's jobs.
@@ -14,27 +14,28 @@ from config import load_config
 from config.quotas import BLUE_GREEN_FACTOR, hosting_at_creation, hosting_instances, instance_quotas
 
 
-def readme_table() -> dict[str, int]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("<!-- quotas:sandbox", 1)[1].split("<!-- /quotas:sandbox -->", 1)[0]
+def quota_table() -> dict[str, int]:
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    section = page.split("<!-- sandbox-quotas:start", 1)[1].split("<!-- sandbox-quotas:end -->", 1)[0]
     return {name: int(count) for name, count in re.findall(r"^\| `([^`]+)` \| (\d+) \|", section, re.M)}
 
 
-def test_readme_quota_table_matches_the_sandbox_profile():
-    assert readme_table() == instance_quotas(load_config("sandbox"))
+def test_quota_table_matches_the_sandbox_profile():
+    assert quota_table() == instance_quotas(load_config("sandbox"))
 
 
-def test_readme_states_the_hosting_instances_at_creation():
+def test_deploy_page_states_the_hosting_instances_at_creation():
     (created,) = hosting_at_creation(load_config("sandbox")).values()
-    readme = (ROOT / "README.md").read_text()
-    assert f"{created} hosting instances at creation" in readme
-    assert f"bare minimum to create the stacks is {created} `ml.m5.large for endpoint usage`" in readme
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    assert f"{created} hosting instance{'' if created == 1 else 's'} at creation" in page
+    assert f"bare minimum to create the stacks is {created} `ml.m5.large for endpoint usage`" in page
 
 
 def test_e1_e2_e3_hosting_counts_both_real_time_endpoints_at_blue_green_peak():
     """Both rollouts (A/B and shadow test) are counted, the shadow variant at its fixed count, and the peak
-    is twice the autoscaling maxima: blue/green provisions a full green fleet before shifting traffic."""
-    config = load_config("sandbox")
+    is twice the autoscaling maxima: blue/green provisions a full green fleet before shifting traffic.
+    The demo profile deploys both (the sandbox leaves them out, docs/sandbox.md)."""
+    config = load_config("demo")
     hosting = hosting_instances(config)
     assert {(h.endpoint, h.variant) for h in hosting} >= {
         ("realtime", "champion"),
@@ -51,7 +52,7 @@ def test_spot_off_and_monitoring_on_change_the_quotas():
     from conftest import with_changes
 
     config = with_changes(
-        load_config("sandbox"),
+        load_config("demo"),  # monitoring watches the A/B endpoint, which the sandbox leaves to the demo
         **{"pipelines.training.spot": False, "inference.realtime.monitoring.enabled": True},
     )
     quotas = instance_quotas(config)

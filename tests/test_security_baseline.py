@@ -115,7 +115,8 @@ def test_n11_notifications_key_admits_alarm_and_event_publishers_of_this_account
     services = {
         s["Principal"]["Service"]: s for s in statements(key["Properties"]["KeyPolicy"]) if "Service" in s["Principal"]
     }
-    assert sorted(services) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    budgets = ["budgets.amazonaws.com"] if profile.config.governance.budget.enabled else []  # G2, tests/test_cost.py
+    assert sorted(services) == sorted(["cloudwatch.amazonaws.com", "events.amazonaws.com", *budgets])
     for statement in services.values():
         assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
     this_account = {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}

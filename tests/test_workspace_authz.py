@@ -28,8 +28,8 @@ from authz import Decision, Principal, Request, World, evaluate
 
 ALLOWED, EXPLICIT, IMPLICIT = "Allowed", "ExplicitlyDenied", "ImplicitlyDenied"
 PEOPLE = ("alice", "bob")
-INSIDE_VPC_RANGE = "10.20.1.10"  # in the variant's workspace.access.vpc_source_cidrs (10.20.0.0/20)
-OUTSIDE_VPC_RANGE = "10.20.200.5"  # in the VPC, outside that range
+INSIDE_VPC_RANGE = "10.40.1.10"  # in the variant's workspace.access.vpc_source_cidrs (10.40.0.0/20)
+OUTSIDE_VPC_RANGE = "10.40.200.5"  # in the VPC (the demo's 10.40.0.0/16), outside that range
 OFFICE = "203.0.113.10"  # in the variant's workspace.access.internet_cidrs
 ELSEWHERE = "198.51.100.7"
 

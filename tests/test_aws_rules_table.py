@@ -8,54 +8,23 @@ template is written (E2 shadow, E3 guardrails, E6 monitoring, E8 serverless, M1/
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
-from conftest import ROOT
-from pydantic import ValidationError
+from aws_rules_helpers import (
+    DEMO,
+    MONITORING,
+    ONE_VARIANT,
+    PRODUCTION,
+    SHADOW,
+    assert_refused,
+    changed,
+    refused,
+)
 
-from config import ConfigError, ProjectConfig, aws_rules, parse_config, regional
+from config import ProjectConfig, aws_rules
 from config.inference import ServerlessConfig
-
-SANDBOX = yaml.safe_load((ROOT / "config" / "sandbox.yaml").read_text())
-PRODUCTION = yaml.safe_load((ROOT / "config" / "production.yaml").read_text())
-SHADOW = {"name": "shadow", "model": "challenger", "sampling_weight": 0.5, "instance_type": "ml.m5.large"}
-ONE_VARIANT = [{"name": "champion", "model": "champion", "weight": 100}]
-MONITORING = {"inference.realtime.monitoring.enabled": True}  # E6: an opt-in, off in both profiles
-
-
-def changed(base: dict, **changes: object) -> dict:
-    """`base` with dotted-path fields replaced (digits index lists), e.g. inference.realtime.variants.0.weight."""
-    data = copy.deepcopy(base)
-    for dotted, value in changes.items():
-        *parents, leaf = dotted.split(".")
-        node = data
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        node[int(leaf) if leaf.isdigit() else leaf] = value
-    return data
-
-
-def refused(data: dict) -> list[str]:
-    """The problems the loader reports for `data` as a YAML file; the model refuses it too."""
-    with pytest.raises(ConfigError) as caught:
-        parse_config(yaml.safe_dump(data), "bad.yaml")
-    with pytest.raises(ValidationError):
-        ProjectConfig.model_validate(data)
-    return caught.value.problems
-
-
-def assert_refused(data: dict, expected: str) -> None:
-    problems = refused(data)
-    assert any(expected in p for p in problems), problems
-    assert not any("Traceback" in p for p in problems)
-
 
 # --- The rules table -------------------------------------------------------------------------
 
@@ -98,7 +67,7 @@ def test_every_rule_is_tested_here_or_enforced_by_construction():
 @pytest.mark.parametrize("key", sorted(RULE_CASES))
 def test_each_rule_refuses_a_bad_profile_naming_the_field(key):
     changes, expected = RULE_CASES[key]
-    problems = refused(changed(SANDBOX, **changes))
+    problems = refused(changed(DEMO, **changes))
     lines = [p for p in problems if expected in p]
     assert lines, problems
     assert aws_rules.RULES[key].source in lines[0], "the message cites the rule's source"
@@ -114,11 +83,11 @@ def test_e3_inf1_falls_back_to_all_at_once_without_baking():
     """E3: on Inf1 AWS ignores guardrails, so even all-at-once must not promise a baking period."""
     inf1 = {"inference.realtime.variants.0.instance_type": "ml.inf1.xlarge"}
     assert_refused(
-        changed(SANDBOX, **inf1, **{"inference.realtime.deployment": {"mode": "all-at-once", "baking_seconds": 600}}),
+        changed(DEMO, **inf1, **{"inference.realtime.deployment": {"mode": "all-at-once", "baking_seconds": 600}}),
         "all-at-once with a baking period deployment guardrails cannot be used with Inf1 instances",
     )
     ProjectConfig.model_validate(
-        changed(SANDBOX, **inf1, **{"inference.realtime.deployment": {"mode": "all-at-once", "baking_seconds": 0}})
+        changed(DEMO, **inf1, **{"inference.realtime.deployment": {"mode": "all-at-once", "baking_seconds": 0}})
     )
 
 
@@ -132,7 +101,7 @@ LOCAL_STORAGE_TYPES = {
 
 
 @pytest.mark.parametrize("field", sorted(LOCAL_STORAGE_TYPES))
-@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+@pytest.mark.parametrize("base", [DEMO, PRODUCTION], ids=["demo", "production"])
 def test_n8_local_storage_types_are_accepted_and_built_without_a_volume_key(base, field):
     """The `*-local-storage-no-*-key` rows are facts the builders follow (the key is omitted;
     tests/test_local_storage.py shows the templates), not refusals."""
@@ -149,7 +118,7 @@ def test_m5_tuning_jobs_run_on_the_training_instance_type():
 def test_e2_one_production_variant_with_one_shadow_passes():
     ProjectConfig.model_validate(
         changed(
-            SANDBOX,
+            DEMO,
             **{
                 "inference.realtime.variants": ONE_VARIANT,
                 "inference.realtime.shadow_variants": [SHADOW],
@@ -159,7 +128,7 @@ def test_e2_one_production_variant_with_one_shadow_passes():
     )
 
 
-@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+@pytest.mark.parametrize("base", [DEMO, PRODUCTION], ids=["demo", "production"])
 def test_e1_e2_both_profiles_declare_an_ab_and_a_shadow_test_rollout(base):
     """E1/E2: the shipped profiles have an A/B endpoint (two or more weighted production variants, no shadow)
     and a shadow-test endpoint (exactly one production and one shadow variant)."""
@@ -173,7 +142,7 @@ def test_e1_e2_both_profiles_declare_an_ab_and_a_shadow_test_rollout(base):
     ("changes", "expected"),
     [
         pytest.param(
-            {"inference.shadow_test.variants": [*SANDBOX["inference"]["realtime"]["variants"]]},
+            {"inference.shadow_test.variants": [*DEMO["inference"]["realtime"]["variants"]]},
             "inference.shadow_test.shadow_variants: a shadow variant needs exactly one production variant beside "
             "it, but inference.shadow_test.variants has 2",
             id="E2-shadow-test-with-two-production-variants",
@@ -200,7 +169,7 @@ def test_e1_e2_both_profiles_declare_an_ab_and_a_shadow_test_rollout(base):
         ),
     ],
 )
-@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
+@pytest.mark.parametrize("base", [DEMO, PRODUCTION], ids=["demo", "production"])
 def test_e2_e3_the_shadow_test_endpoint_gets_the_same_rules(base, changes, expected):
     """The feature-rule table applies to the shadow-test endpoint too, naming its fields."""
     assert_refused(changed(base, **changes), expected)
@@ -209,7 +178,7 @@ def test_e2_e3_the_shadow_test_endpoint_gets_the_same_rules(base, changes, expec
 def test_e3_guardrail_modes_valid_for_a_shadow_test():
     """E3: canary, linear and all-at-once update an endpoint with a shadow variant; rolling does not."""
     for mode in ("canary", "linear", "all-at-once"):
-        ProjectConfig.model_validate(changed(SANDBOX, **{"inference.shadow_test.deployment.mode": mode}))
+        ProjectConfig.model_validate(changed(DEMO, **{"inference.shadow_test.deployment.mode": mode}))
 
 
 def test_rules_enforced_by_construction_offer_no_field_to_break_them():
@@ -285,173 +254,3 @@ def test_botocore_sources_exist_and_say_what_the_rules_quote():
 )
 def test_instance_store_families_are_encoded_once(instance_type, local):
     assert aws_rules.has_instance_storage(instance_type) is local
-
-
-# --- Every instance_type field against its kind's offerings ---------------------------------
-
-INSTANCE_FIELDS = [
-    ("inference.realtime.variants.0.instance_type", "inference.realtime.variants[0].instance_type", "hosting", {}),
-    (
-        "inference.shadow_test.variants.0.instance_type",
-        "inference.shadow_test.variants[0].instance_type",
-        "hosting",
-        {},
-    ),
-    (
-        "inference.shadow_test.shadow_variants.0.instance_type",
-        "inference.shadow_test.shadow_variants[0].instance_type",
-        "hosting",
-        {},
-    ),
-    ("inference.asynchronous.instance_type", "inference.asynchronous.instance_type", "hosting", {}),
-    ("inference.pipeline.instance_type", "inference.pipeline.instance_type", "hosting", {}),
-    (
-        "inference.realtime.monitoring.instance_type",
-        "inference.realtime.monitoring.instance_type",
-        "monitoring",
-        MONITORING,
-    ),
-    ("workspace.notebooks.instance_type", "workspace.notebooks.instance_type", "notebook", {}),
-    ("pipelines.training.instance_type", "pipelines.training.instance_type", "training", {}),
-    ("pipelines.processing.instance_type", "pipelines.processing.instance_type", "processing", {}),
-    ("pipelines.transform.instance_type", "pipelines.transform.instance_type", "transform", {}),
-]
-
-
-@pytest.mark.parametrize(("path", "field", "kind", "setup"), INSTANCE_FIELDS, ids=[f[1] for f in INSTANCE_FIELDS])
-def test_every_instance_type_field_is_checked_against_its_kind(path, field, kind, setup):
-    data = changed(SANDBOX, **setup, **{path: "ml.m5.hyge"})
-    assert_refused(data, f"{field} 'ml.m5.hyge' is not a SageMaker {kind} instance type (did you mean ml.m5.")
-
-
-def test_each_kind_has_its_own_offerings():
-    """A type offered for one kind is refused for another (e.g. ml.t3.medium hosts no endpoint)."""
-    assert_refused(
-        changed(SANDBOX, **{"inference.asynchronous.instance_type": "ml.t3.medium"}),
-        "inference.asynchronous.instance_type 'ml.t3.medium': instance family ml.t3 is not one SageMaker hosts "
-        "endpoints on",
-    )
-    assert_refused(
-        changed(SANDBOX, **{"workspace.notebooks.instance_type": "ml.m5.large"}),
-        "workspace.notebooks.instance_type 'ml.m5.large' is not a SageMaker notebook instance type",
-    )
-    assert_refused(
-        changed(SANDBOX, **{"pipelines.transform.instance_type": "ml.t3.medium"}),
-        "pipelines.transform.instance_type 'ml.t3.medium': instance family ml.t3 is not one SageMaker runs batch "
-        "transform jobs on",
-    )
-
-
-# --- Regions ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("region", "expected"),
-    [
-        ("us-east-9", "region: 'us-east-9' is not an AWS region that offers SageMaker (botocore's endpoint data)"),
-        ("moon-base-1", "region: 'moon-base-1' is not an AWS region that offers SageMaker"),
-        ("us-gov-west-1", "region: 'us-gov-west-1' is in the aws-us-gov partition; this project's templates"),
-        ("cn-north-1", "region: 'cn-north-1' is in the aws-cn partition"),
-    ],
-)
-def test_region_must_be_one_aws_has(region, expected):
-    assert_refused(changed(SANDBOX, region=region), expected)
-
-
-@pytest.mark.parametrize(
-    ("region", "expected"),
-    [
-        (
-            "eu-central-2",
-            "inference.realtime.monitoring.enabled: CloudFormation has no AWS::SageMaker::DataQualityJobDefinition, "
-            "AWS::SageMaker::MonitoringSchedule in eu-central-2",
-        ),
-        ("il-central-1", "inference.realtime.monitoring.enabled: CloudFormation has no AWS::SageMaker::"),
-        ("ca-west-1", "inference.realtime.monitoring.enabled: the SageMaker SDK has no model-monitor:latest image"),
-        ("ap-southeast-5", "inference.enabled: the SageMaker SDK has no xgboost:3.0-5 image in ap-southeast-5"),
-        ("ap-southeast-5", "pipelines.enabled: the SageMaker SDK has no xgboost:3.0-5 image in ap-southeast-5"),
-    ],
-)
-@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
-def test_features_missing_in_the_region_are_refused_naming_their_switch(base, region, expected):
-    setup = MONITORING if "monitoring" in expected else {}
-    assert_refused(changed(base, region=region, **setup), expected)
-
-
-@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
-def test_e6_model_monitor_off_by_default_so_its_missing_regions_validate(base):
-    """E6: with Model Monitor off (both profiles' default), its missing regions raise no problem."""
-    assert base["inference"]["realtime"]["monitoring"]["enabled"] is False
-    ProjectConfig.model_validate(changed(base, region="eu-central-2"))
-
-
-def test_turning_the_named_feature_off_makes_the_region_usable():
-    ProjectConfig.model_validate(
-        changed(SANDBOX, region="eu-central-2", **{"inference.realtime.monitoring.enabled": False})
-    )
-
-
-@pytest.mark.parametrize("region", regional.CHECKED_REGIONS)
-@pytest.mark.parametrize("base", [SANDBOX, PRODUCTION], ids=["sandbox", "production"])
-def test_shipped_profiles_validate_in_the_checked_regions(base, region):
-    assert ProjectConfig.model_validate(changed(base, region=region)).region == region
-
-
-def test_readme_lists_the_checked_regions():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Regions", 1)[1].split("\n## ", 1)[0]
-    for region in regional.CHECKED_REGIONS:
-        assert f"`{region}`" in section, region
-
-
-def test_app_refuses_an_unknown_region_in_one_line_without_traceback(tmp_path: Path):
-    profile = tmp_path / "far.yaml"
-    profile.write_text(yaml.safe_dump(changed(SANDBOX, region="us-east-9")))
-    outdir = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "CDK_CONTEXT_JSON": json.dumps({"config": str(profile)}),
-            "CDK_OUTDIR": str(outdir),
-        },
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.splitlines() == [
-        f"Invalid configuration in {profile} (1 problem):",
-        "  - region: 'us-east-9' is not an AWS region that offers SageMaker (botocore's endpoint data); "
-        "did you mean us-east-2 or us-east-1 or us-west-2?",
-    ]
-    assert not list(outdir.glob("*.template.json"))
-
-
-# --- The regional table cannot drift from the stacks ----------------------------------------
-
-
-def test_every_resource_type_of_the_profiles_is_in_the_regional_table(sandbox, production):
-    """A type the stacks create must be always-on or belong to a switch the profile has on."""
-    for assembly in (sandbox, production):
-        allowed = set(regional.ALWAYS_ON)
-        for feature in regional.FEATURES:
-            if feature.enabled(assembly.config):
-                allowed |= feature.resource_types
-        for template in assembly.outdir.glob("*.template.json"):
-            types = {r["Type"] for r in json.loads(template.read_text())["Resources"].values()}
-            assert types <= allowed, (assembly.config.profile, template.name, sorted(types - allowed))
-
-
-def test_every_switch_names_a_field_of_the_model():
-    """The refusal names a real field: each dotted switch resolves through the model's sections."""
-    from config.loader import _model_at
-
-    for feature in regional.FEATURES:
-        parts = tuple(feature.switch.split("."))
-        for i, part in enumerate(parts):
-            assert part in _model_at(parts[:i]).model_fields, feature.switch
