@@ -9,7 +9,7 @@ is written (see `config.loader`). Stacks translate this model into construct pro
 constructs never import it.
 
 Each section has its own module (config/security.py, network.py, workspace.py, ingestion.py,
-governance.py, inference.py, pipelines.py); this one holds the top level, ProjectConfig, with
+governance.py, inference.py, pipelines.py, ai_services.py); this one holds the top level, ProjectConfig, with
 the validators that look across sections, and re-exports every section's public names.
 """
 
@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from config import regional
+from config.ai_services import AiServicesConfig, SentimentConfig
 from config.base import StrictModel
 from config.governance import BudgetConfig, DeployConfig, GovernanceConfig
 from config.inference import InferenceConfig
@@ -57,6 +58,7 @@ __all__ = [
     "SHARD_WRITE_RECORDS",
     "AccessHostConfig",
     "AccountId",
+    "AiServicesConfig",
     "BudgetConfig",
     "DataScientist",
     "DeliveryConfig",
@@ -74,6 +76,7 @@ __all__ = [
     "ProjectName",
     "Region",
     "SecurityConfig",
+    "SentimentConfig",
     "StreamConfig",
     "StudioConfig",
     "TagKey",
@@ -165,6 +168,9 @@ class ProjectConfig(StrictModel):
         default_factory=PipelinesConfig, description="Training pipeline, model registry, approval path (M1-M7)."
     )
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig, description="Detective controls (G1).")
+    ai_services: AiServicesConfig = Field(
+        default_factory=AiServicesConfig, description="Managed AI service chains (A1 caller sentiment so far)."
+    )
     deploy: DeployConfig = Field(default_factory=DeployConfig, description="Deployment settings.")
 
     @field_validator("account", mode="before")

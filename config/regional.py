@@ -10,7 +10,9 @@ Checked offline, from what the installed libraries already know:
   the per-region resource lists that cfn-lint ships (`cfnlint/data/schemas/providers/<region>.json`,
   the same data behind its E3006 "resource type does not exist in region");
 - each SageMaker container image the stacks pull is published in the region, from the SageMaker
-  Python SDK's bundled image data (`sagemaker.core.image_uris.retrieve`, imported lazily: ~2 s).
+  Python SDK's bundled image data (`sagemaker.core.image_uris.retrieve`, imported lazily: ~2 s);
+- each service a feature calls at run time without a CloudFormation type of its own (Transcribe and
+  Comprehend for A1) has an endpoint in the region, from botocore's endpoint data.
 
 `ALWAYS_ON` lists the resource types the always-deployed stacks create; `FEATURES` maps each
 switch of the profile (a dotted field path, and when it is on) to the resource types and images
@@ -61,6 +63,8 @@ class Feature:
     resource_types: frozenset[str] = frozenset()
     images: Callable[[ProjectConfig], list[Image]] = field(default=lambda config: [])
     advice: str = "turn it off"
+    # Services the feature calls at run time (botocore endpoint names), checked in botocore's endpoint data.
+    services: tuple[str, ...] = ()
 
 
 def _types(*names: str) -> frozenset[str]:
@@ -228,6 +232,15 @@ FEATURES: tuple[Feature, ...] = (
         _types("AWS::Events::Rule", "AWS::Lambda::Permission", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy"),
     ),
     Feature("governance.config_rules", lambda c: c.governance.config_rules, _types("AWS::Config::ConfigRule")),
+    # A1: the state machine calls Transcribe and Comprehend through AWS SDK integrations (no CloudFormation
+    # type of theirs): each must have an endpoint in the region.
+    Feature(
+        "ai_services.sentiment.enabled",
+        lambda c: c.ai_services.sentiment.enabled,
+        _types("AWS::Events::Rule", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::StepFunctions::StateMachine"),
+        advice="set it to false, or use another region",
+        services=("transcribe", "comprehend"),
+    ),
     # G2. Budgets is a global service, but CloudFormation offers AWS::Budgets::Budget only in some regions.
     Feature(
         "governance.budget.enabled",
@@ -258,6 +271,14 @@ def _partitions() -> dict[str, str]:
         for partition in session.get_available_partitions()
         for region in session.get_available_regions("sagemaker", partition_name=partition)
     }
+
+
+@functools.cache
+def service_regions(service: str) -> frozenset[str]:
+    """Regions of the `aws` partition where botocore knows an endpoint of `service`."""
+    import botocore.session
+
+    return frozenset(botocore.session.get_session().get_available_regions(service, partition_name=PARTITION))
 
 
 def region_problem(region: str) -> str | None:
@@ -327,6 +348,12 @@ def problems(config: ProjectConfig) -> list[str]:
                 found.append(
                     f"{feature.switch}: the SageMaker SDK has no {family}:{version or 'latest'} image in "
                     f"{region} ({reason}); {feature.advice}"
+                )
+        for service in feature.services:
+            if region not in service_regions(service):
+                found.append(
+                    f"{feature.switch}: {service} has no endpoint in {region} (botocore's endpoint data); "
+                    f"{feature.advice}"
                 )
     if offered is not None:
         missing = sorted(t for t in ALWAYS_ON - offered if t.startswith("AWS::") and t != "AWS::CDK::Metadata")

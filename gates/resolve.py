@@ -1,9 +1,8 @@
 """CloudFormation templates of one cloud assembly with their intrinsics resolved.
 
-Policy documents in synthesized templates are full of `Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`
-and `Fn::ImportValue`. The IAM gate (gates/iam.py) and the tests' authorization harness
-(tests/authz.py) both need them as the strings IAM will see, so both resolve them here, to one
-consistent set of concrete values: an example account, the profile's region, physical names
+Policy documents are full of `Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub` and `Fn::ImportValue`; the IAM
+gate (gates/iam.py) and the tests' authorization harness (tests/authz.py) need the strings IAM will see, so
+both resolve them here to one set of values: an example account, the profile's region, physical names
 derived from logical ids unless the resource names itself, exports through the exporting stack.
 """
 
@@ -62,6 +61,7 @@ _NAME_PROPERTY = {
     "AWS::Glue::SecurityConfiguration": "Name",
     "AWS::Athena::WorkGroup": "Name",
     "AWS::Events::Rule": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::CloudTrail::Trail": "TrailName",
     "AWS::CloudWatch::Alarm": "AlarmName",
 }
@@ -104,6 +104,19 @@ class _Stack:
     @property
     def resources(self) -> dict[str, dict]:
         return self.template.get("Resources", {})
+
+
+_REGIONAL_ARN = {  # type -> (service, resource part with the physical name)
+    "AWS::SNS::Topic": ("sns", "{name}"),
+    "AWS::SQS::Queue": ("sqs", "{name}"),
+    "AWS::Lambda::Function": ("lambda", "function:{name}"),
+    "AWS::Logs::LogGroup": ("logs", "log-group:{name}:*"),
+    "AWS::Kinesis::Stream": ("kinesis", "stream/{name}"),
+    "AWS::KinesisFirehose::DeliveryStream": ("firehose", "deliverystream/{name}"),
+    "AWS::Events::Rule": ("events", "rule/{name}"),
+    "AWS::StepFunctions::StateMachine": ("states", "stateMachine:{name}"),
+    "AWS::CloudTrail::Trail": ("cloudtrail", "trail/{name}"),
+}
 
 
 class Templates:
@@ -267,7 +280,7 @@ class Templates:
         kind = resource["Type"]
         if kind in _SAGEMAKER_ARN_TYPE and kind not in _SAGEMAKER_REF_IS_NAME:
             return self._arn(stack, logical_id)
-        if kind in ("AWS::SNS::Topic", "AWS::IAM::ManagedPolicy"):
+        if kind in ("AWS::SNS::Topic", "AWS::IAM::ManagedPolicy", "AWS::StepFunctions::StateMachine"):
             return self._arn(stack, logical_id)
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.{URL_SUFFIX}/{self.account}/{self.physical_name(stack, logical_id)}"
@@ -312,22 +325,9 @@ class Templates:
             return f"arn:{partition}:s3:::{name}"
         if kind == "AWS::KMS::Key":
             return f"arn:{partition}:kms:{region}:{account}:key/{self.ref(stack, logical_id)}"
-        if kind == "AWS::SNS::Topic":
-            return f"arn:{partition}:sns:{region}:{account}:{name}"
-        if kind == "AWS::SQS::Queue":
-            return f"arn:{partition}:sqs:{region}:{account}:{name}"
-        if kind == "AWS::Lambda::Function":
-            return f"arn:{partition}:lambda:{region}:{account}:function:{name}"
-        if kind == "AWS::Logs::LogGroup":
-            return f"arn:{partition}:logs:{region}:{account}:log-group:{name}:*"
-        if kind == "AWS::Kinesis::Stream":
-            return f"arn:{partition}:kinesis:{region}:{account}:stream/{name}"
-        if kind == "AWS::KinesisFirehose::DeliveryStream":
-            return f"arn:{partition}:firehose:{region}:{account}:deliverystream/{name}"
-        if kind == "AWS::Events::Rule":
-            return f"arn:{partition}:events:{region}:{account}:rule/{name}"
-        if kind == "AWS::CloudTrail::Trail":
-            return f"arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"
+        if kind in _REGIONAL_ARN:  # arn:<partition>:<service>:<region>:<account>:<resource with the name>
+            service, resource_part = _REGIONAL_ARN[kind]
+            return f"arn:{partition}:{service}:{region}:{account}:{resource_part.format(name=name)}"
         if kind in _SAGEMAKER_ARN_TYPE:
             return f"arn:{partition}:sagemaker:{region}:{account}:{_SAGEMAKER_ARN_TYPE[kind]}/{name.lower()}"
         service, _, rest = kind.removeprefix("AWS::").partition("::")

@@ -86,12 +86,26 @@ MLOPS_PATTERNS: tuple[Pattern, ...] = (
         ("pipelines/training.py",),
         (S(PIPELINE, contains=("TransformInput",)),),
     ),
-    # --- A: managed AI service chains (a later issue) ------------------------------------------------------
+    # --- A: managed AI service chains ------------------------------------------------------------------
     Pattern(
         "A1",
         "Caller sentiment",
         "Transcribe then Comprehend: S3 upload, Step Functions service integrations, result JSON in S3.",
-        status=PLANNED,
+        ("AiServices",),
+        (
+            "ml_constructs/ai_sentiment.py",
+            "ml_constructs/ai_sentiment_definition.py",
+            "ml_constructs/ai_sentiment_access.py",
+            "config/ai_services.py",
+        ),
+        (
+            S(
+                "AWS::StepFunctions::StateMachine",
+                contains=("aws-sdk:transcribe:startTranscriptionJob", "aws-sdk:comprehend:detectSentiment"),
+            ),
+            S("AWS::Events::Rule", contains=("Object Created", "DeadLetterConfig")),
+        ),
+        note="On in the sandbox and demo profiles, off in production.",
     ),
     Pattern(
         "A2",

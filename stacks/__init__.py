@@ -8,6 +8,7 @@ import aws_cdk as cdk
 
 from config import ConfigError
 from config.model import ProjectConfig
+from stacks.ai_services import AiServicesStack
 from stacks.data import DataStack
 from stacks.gates import register_gates
 from stacks.governance import GovernanceStack
@@ -34,6 +35,7 @@ class Platform:
     ingestion: IngestionStack | None
     pipelines: PipelinesStack | None
     governance: GovernanceStack | None
+    ai_services: AiServicesStack | None = None
 
     def all(self) -> list[cdk.Stack]:
         stacks = (
@@ -46,6 +48,7 @@ class Platform:
             self.ingestion,
             self.pipelines,
             self.governance,
+            self.ai_services,
         )
         return [s for s in stacks if s]
 
@@ -193,6 +196,15 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
         governance = stack(
             GovernanceStack, "Governance", "governance", "AWS Config rules for SageMaker (G1)", security=security
         )
+    ai_services = None
+    if config.ai_services.enabled:
+        ai_services = stack(
+            AiServicesStack,
+            "AiServices",
+            "ai-services",
+            "managed AI service chains: caller sentiment (A1)",
+            security=security,
+        )
     platform = Platform(
         security=security,
         network=network,
@@ -203,6 +215,7 @@ def build_platform(app: cdk.App, config: ProjectConfig) -> Platform:
         ingestion=ingestion,
         pipelines=pipelines,
         governance=governance,
+        ai_services=ai_services,
     )
     for stack in platform.all():
         for key, value in config.tags.items():

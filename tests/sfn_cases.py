@@ -75,7 +75,7 @@ def retrying(**retrier: object) -> dict:
                 "Resource": DETECT,
                 "Arguments": {"Text": "x", "attempt": "{% $states.context.State.RetryCount %}"},
                 "Retry": [
-                    {"ErrorEquals": ["Comprehend.TooManyRequestsException"], **retrier},
+                    {"ErrorEquals": ["Comprehend.ThrottlingException"], **retrier},
                     {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1, "IntervalSeconds": 100},
                 ],
                 "End": True,

@@ -89,7 +89,7 @@ def test_minimal_valid_file_gets_defaults():
     [
         pytest.param(
             with_changes(colour="blue"),
-            "colour: unknown key; allowed keys here: account, deploy, governance, inference, ingestion,",
+            "colour: unknown key; allowed keys here: account, ai_services, deploy, governance, inference, ingestion,",
             id="unknown-top-level-key",
         ),
         pytest.param(

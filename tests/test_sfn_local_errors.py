@@ -21,7 +21,7 @@ from sfn_local import (
 def test_retry_backoff_intervals_capped_by_max_delay():
     # Spec, Retry: the first retry waits IntervalSeconds, each next one BackoffRate times the previous,
     # at most MaxAttempts retries; developer guide: MaxDelaySeconds caps the interval.
-    throttled = TaskError("Comprehend.TooManyRequestsException", "slow down")
+    throttled = TaskError("Comprehend.ThrottlingException", "slow down")
     definition = retrying(IntervalSeconds=2, BackoffRate=2, MaxAttempts=5, MaxDelaySeconds=10)
     execution = run(definition, {}, {DETECT: [throttled] * 5 + [{"Sentiment": "NEUTRAL"}]})
     assert execution.status == SUCCEEDED and execution.output == {"Sentiment": "NEUTRAL"}
@@ -33,11 +33,11 @@ def test_retry_backoff_intervals_capped_by_max_delay():
 def test_retry_exhausted_fails_with_the_task_error():
     # Spec, Retry: when MaxAttempts retries are used up the state fails (no Catch here: so does the execution).
     # The States.ALL retrier does not take over: the first Retrier that matches the error is the one used.
-    throttled = TaskError("Comprehend.TooManyRequestsException", "slow down")
+    throttled = TaskError("Comprehend.ThrottlingException", "slow down")
     execution = run(retrying(IntervalSeconds=1, MaxAttempts=2), {}, {DETECT: throttled})
     assert (execution.status, execution.error, execution.cause) == (
         FAILED,
-        "Comprehend.TooManyRequestsException",
+        "Comprehend.ThrottlingException",
         "slow down",
     )
     assert [c.at for c in execution.calls] == [0, 1, 3]  # defaults: BackoffRate 2.0
@@ -45,7 +45,7 @@ def test_retry_exhausted_fails_with_the_task_error():
 
 def test_retry_defaults_and_max_attempts_zero():
     # Spec, Retry: IntervalSeconds defaults to 1, MaxAttempts to 3, BackoffRate to 2.0; MaxAttempts 0 never retries.
-    throttled = TaskError("Comprehend.TooManyRequestsException")
+    throttled = TaskError("Comprehend.ThrottlingException")
     execution = run(retrying(), {}, {DETECT: throttled})
     assert [c.at for c in execution.calls] == [0, 1, 3, 7]
     # Spec, Retry: the first Retrier whose ErrorEquals holds the error is the one used; when it allows no
@@ -58,7 +58,7 @@ def test_retry_defaults_and_max_attempts_zero():
 
 
 def test_full_jitter_is_seeded_and_within_the_interval():
-    throttled = TaskError("Comprehend.TooManyRequestsException")
+    throttled = TaskError("Comprehend.ThrottlingException")
     definition = retrying(IntervalSeconds=4, MaxAttempts=3, JitterStrategy="FULL")
     first = run(definition, {}, {DETECT: [throttled] * 3 + [{}]}, seed=3)
     again = run(definition, {}, {DETECT: [throttled] * 3 + [{}]}, seed=3)
@@ -75,7 +75,7 @@ def failure_record_machine() -> dict:
                 "Type": "Task",
                 "Resource": DETECT,
                 "Arguments": {"Text": "{% $states.input.text %}", "LanguageCode": "{% $states.input.language %}"},
-                "Retry": [{"ErrorEquals": ["Comprehend.TooManyRequestsException"], "MaxAttempts": 2}],
+                "Retry": [{"ErrorEquals": ["Comprehend.ThrottlingException"], "MaxAttempts": 2}],
                 "Catch": [
                     {
                         "ErrorEquals": ["States.ALL"],
