@@ -1,8 +1,8 @@
 """The cheap sandbox (issue 15, docs/sandbox.md): what it turns off is really off, what depends on
 it follows, and its hourly-billed resources stay within the idle budget.
 
-The budget test is hand arithmetic over the synthesized templates with us-east-1 list prices;
-scripts/cost.py (the estimator) will replace it.
+The budget test takes the estimator's idle lines (scripts/cost.py) for the sandbox and the demo and
+checks the hourly-billed ones against hand arithmetic with us-east-1 list prices.
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ from helpers import as_list
 
 from config import load_config
 from config.quotas import hosting_instances
+from scripts.cost import estimate
 
-HOURS_PER_MONTH = 730
-# us-east-1 list prices (USD)
-ENDPOINT_ZONE_HOUR = 0.01
-HOSTING_HOUR = {"ml.m5.large": 0.115, "ml.t2.medium": 0.056}
-KMS_KEY_MONTH = 1.0
-KINESIS_SHARD_HOUR = 0.015
-ALARM_MONTH = 0.10
-DASHBOARD_MONTH = 3.0
 SANDBOX_IDLE_BUDGET = 140.0
+
+
+def idle_by_item(assembly) -> dict[str, float]:
+    """Monthly USD the estimator (scripts/cost.py) gives each price item of the profile at idle."""
+    result = estimate(assembly.outdir)
+    assert result.total()[1], "every idle line of the profile has a us-east-1 price"
+    found: dict[str, float] = {}
+    for line in result.idle:
+        found[line.item] = found.get(line.item, 0.0) + line.monthly
+    return found
 
 
 def _of_type(assembly, resource_type: str) -> list[dict]:
@@ -41,54 +44,23 @@ def _min_capacity(assembly) -> dict[tuple[str, str], int]:
     return found
 
 
-def idle_inventory(assembly) -> dict[str, float]:
-    """Monthly USD of everything that bills by the hour (or month) whether used or not."""
-    endpoints = [p for p in _of_type(assembly, "AWS::EC2::VPCEndpoint") if p.get("VpcEndpointType") == "Interface"]
-    endpoint_zone_hours = sum(len(p["SubnetIds"]) for p in endpoints) * HOURS_PER_MONTH
-    minimum = _min_capacity(assembly)
-    configs = {}
-    for stack in assembly.platform.all():
-        configs.update(assembly.resources(stack.artifact_id, "AWS::SageMaker::EndpointConfig"))
-    hosting = 0.0
-    for props in _of_type(assembly, "AWS::SageMaker::Endpoint"):
-        config = configs[props["EndpointConfigName"]["Fn::GetAtt"][0]]["Properties"]
-        for variant in config["ProductionVariants"]:
-            if "InstanceType" not in variant:  # serverless: no instance
-                continue
-            count = minimum.get((props["EndpointName"], variant["VariantName"]), variant["InitialInstanceCount"])
-            hosting += count * HOSTING_HOUR[variant["InstanceType"]] * HOURS_PER_MONTH
-        for variant in config.get("ShadowProductionVariants", []):  # not autoscaled
-            hosting += variant["InitialInstanceCount"] * HOSTING_HOUR[variant["InstanceType"]] * HOURS_PER_MONTH
-    shards = sum(p.get("ShardCount", 0) for p in _of_type(assembly, "AWS::Kinesis::Stream"))
-    return {
-        "interface endpoints": endpoint_zone_hours * ENDPOINT_ZONE_HOUR,
-        "hosting instances": hosting,
-        "kinesis shards": shards * KINESIS_SHARD_HOUR * HOURS_PER_MONTH,
-        "kms keys": len(_of_type(assembly, "AWS::KMS::Key")) * KMS_KEY_MONTH,
-        "alarms": len(_of_type(assembly, "AWS::CloudWatch::Alarm")) * ALARM_MONTH,
-        "dashboards": len(_of_type(assembly, "AWS::CloudWatch::Dashboard")) * DASHBOARD_MONTH,
-    }
-
-
 def test_g2_sandbox_idles_within_its_budget(sandbox):
-    costs = idle_inventory(sandbox)
-    total = sum(costs.values())
-    print({k: round(v, 2) for k, v in costs.items()}, round(total, 2))
-    assert total <= SANDBOX_IDLE_BUDGET, costs
-    assert costs["hosting instances"] == 0  # async at zero instances, serverless, nothing else
-    assert costs["kinesis shards"] == 0  # Firehose Direct PUT, no source stream
+    costs = idle_by_item(sandbox)
+    assert sum(costs.values()) <= SANDBOX_IDLE_BUDGET, costs
+    assert costs.get("sagemaker.hosting_hour", 0) == 0  # async at zero instances, serverless, nothing else
+    assert costs.get("kinesis.shard_hour", 0) == 0  # Firehose Direct PUT, no source stream
     # 16 endpoints in one zone; 0.01 * 730 = 7.30 each
-    assert costs["interface endpoints"] == pytest.approx(16 * 7.30)
+    assert costs["vpc.interface_endpoint_hour"] == pytest.approx(16 * 7.30)
 
 
 def test_g2_demo_shows_what_the_sandbox_saves(sandbox, demo):
     """The demo keeps the instance-backed endpoints and the endpoints in every zone: the arithmetic
     that says where the sandbox's saving comes from."""
-    before, after = idle_inventory(demo), idle_inventory(sandbox)
+    before, after = idle_by_item(demo), idle_by_item(sandbox)
     # A/B 2 + shadow test 2 + pipeline 1 instances of ml.m5.large; async idles at 0; one shard.
-    assert before["hosting instances"] == pytest.approx(5 * 0.115 * 730)
-    assert before["kinesis shards"] == pytest.approx(0.015 * 730)
-    assert before["interface endpoints"] == pytest.approx(2 * after["interface endpoints"])
+    assert before["sagemaker.hosting_hour"] == pytest.approx(5 * 0.115 * 730)
+    assert before["kinesis.shard_hour"] == pytest.approx(0.015 * 730)
+    assert before["vpc.interface_endpoint_hour"] == pytest.approx(2 * after["vpc.interface_endpoint_hour"])
     assert sum(before.values()) > 5 * SANDBOX_IDLE_BUDGET / 2
 
 
