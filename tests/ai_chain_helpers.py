@@ -15,6 +15,9 @@ from gates.resolve import Templates
 
 STACK = "AiServices"
 STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+# A1 in the sandbox: the state machine's logical-id fragment and the Transcribe job-name prefix.
+MACHINE = "SentimentStateMachine"
+JOB_PREFIX = "secure-ml-sandbox-a1-"
 
 
 def templates(assembly: Any) -> Templates:

@@ -6,13 +6,9 @@ Each case is evaluated against the synthesized sandbox template (tests/authz.py)
 from __future__ import annotations
 
 import pytest
-from ai_chain_helpers import STACK, definition
+from ai_chain_helpers import JOB_PREFIX, MACHINE, STACK, definition
 from authz import Decision, World, evaluate
 from authz_example import ALLOWED, EXPLICIT, IMPLICIT
-
-MACHINE = "SentimentStateMachine"
-JOB_PREFIX = "secure-ml-sandbox-a1-"
-
 
 # --- Authorization: each call the states make, and a denied sibling of each --------------------------
 

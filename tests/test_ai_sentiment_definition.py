@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from ai_chain_helpers import STACK, definition, state_machine
+from ai_chain_helpers import JOB_PREFIX, MACHINE, STACK, definition, state_machine
 from authz import World
 
-MACHINE = "SentimentStateMachine"
-JOB_PREFIX = "secure-ml-sandbox-a1-"
 TASKS = (
     "Start transcription job",
     "Get transcription job",

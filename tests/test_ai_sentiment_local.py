@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from ai_chain_helpers import definition
+from ai_chain_helpers import MACHINE, definition
 from sfn_local import FAILED, SUCCEEDED, TaskError, run
 
-MACHINE = "SentimentStateMachine"
 TRANSCRIPT = {
     "jobName": "job",
     "results": {"transcripts": [{"transcript": "Thanks for calling, the new plan works great."}], "items": []},

@@ -6,10 +6,8 @@ Read from the synthesized sandbox template (tests/ai_chain_helpers.py).
 from __future__ import annotations
 
 import pytest
-from ai_chain_helpers import STACK, resolved, state_machine
+from ai_chain_helpers import MACHINE, STACK, resolved, state_machine
 from authz import World
-
-MACHINE = "SentimentStateMachine"
 
 
 @pytest.fixture(scope="module")
