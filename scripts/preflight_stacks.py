@@ -26,6 +26,7 @@ STACKS: dict[str, Callable[[ProjectConfig], bool]] = {
     "ingestion": lambda c: c.ingestion.enabled,
     "pipelines": lambda c: c.pipelines.enabled,
     "governance": lambda c: c.governance.config_rules,
+    "ai-services": lambda c: c.ai_services.enabled,
 }
 
 

@@ -19,6 +19,7 @@ STACK_ORDER = (
     "ingestion",
     "pipelines",
     "governance",
+    "ai-services",
 )
 DELETION_ORDER = tuple(reversed(STACK_ORDER))
 # What each stack imports from (constructor arguments in build_platform).
@@ -31,6 +32,7 @@ DEPENDS_ON = {
     "ingestion": ("security-baseline", "network", "lake"),
     "pipelines": ("security-baseline", "network", "data", "inference"),
     "governance": ("security-baseline",),
+    "ai-services": ("security-baseline",),
 }
 SERVICES = ("cloudformation", "sagemaker", "efs", "ec2", "application-autoscaling", "s3", "glue", "apigateway")
 IAM_PREFIX = {"efs": "elasticfilesystem"}

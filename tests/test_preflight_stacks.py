@@ -69,6 +69,20 @@ def test_stack_names_and_descriptions_match_build_platform():
         assert preflight.stack_name(SANDBOX, suffix) == stack_name(SANDBOX, suffix)
 
 
+def test_every_stack_build_platform_creates_is_known_to_preflight_and_teardown(demo):
+    """The demo creates every stack: each must be checked by preflight and ordered by the teardown
+    (a stack missing from the teardown order would be left behind, holding its imports)."""
+    from scripts.teardown_common import DEPENDS_ON, STACK_ORDER
+
+    created = {stack.stack_name for stack in demo.platform.all()}
+    expected = {
+        preflight.stack_name(demo.config, s) for s, deployed in preflight.STACKS.items() if deployed(demo.config)
+    }
+    assert created == expected
+    assert set(STACK_ORDER) == set(preflight.STACKS)
+    assert set(DEPENDS_ON) == set(STACK_ORDER) - {"security-baseline"}
+
+
 def test_shipped_profile_is_named_only_for_a_copy(tmp_path):
     copy = tmp_path / "mine.yaml"
     copy.write_text((ROOT / "config/sandbox.yaml").read_text())
